@@ -1,0 +1,1 @@
+"""salespipe: self-hosted, AI-driven sales-pipeline optimisation."""
