@@ -93,8 +93,19 @@ def lock() -> None:
     if not _bin("uv").exists():
         setup()
     _run(
-        [_bin("uv"), "pip", "compile", ROOT / "pyproject.toml", "--extra", "dev",
-         "--python-version", "3.11", *_index_args(), "-o", LOCK],
+        [
+            _bin("uv"),
+            "pip",
+            "compile",
+            ROOT / "pyproject.toml",
+            "--extra",
+            "dev",
+            "--python-version",
+            "3.11",
+            *_index_args(),
+            "-o",
+            LOCK,
+        ],
         cwd=ROOT,
     )
 

@@ -1,0 +1,184 @@
+{#-
+    Lead-scoring features: one row per open lead per as-of date, point-in-time
+    correct. A row for as-of date D sees only what had happened by the end of D (UTC):
+    the lead's latest version with updated_at <= D and its activities with
+    occurred_at <= D. Rows: leads created on or before D whose status as of D is open
+    (var open_lead_statuses).
+
+    Incremental, one partition per as_of_date:
+    - full build (table absent or --full-refresh): a history grid, one as-of date per
+      var('lead_feature_history_grain') (week: Sundays) from the first lead's creation
+      up to the business date, plus the business date itself;
+    - incremental run: only as_of_date = business date, replacing that date's rows.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='as_of_date',
+        on_schema_change='append_new_columns',
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date = {{ business_date() }}{% endif %}"
+    )
+}}
+{#- The pre-hook also empties the business date when no lead is open on it any more,
+    a case delete+insert alone (which deletes only the dates it inserts) would miss. -#}
+{%- set grain = var('lead_feature_history_grain') -%}
+{%- if grain not in ['day', 'week', 'month'] -%}
+    {{ exceptions.raise_compiler_error("var lead_feature_history_grain must be day, week or month; got '" ~ grain ~ "'") }}
+{%- endif -%}
+
+with
+
+lead_versions as (
+
+    select * from {{ ref('int_lead_versions_classified') }}
+
+),
+
+activity_days as (
+
+    select * from {{ ref('int_lead_activities_aggregated_daily') }}
+
+),
+
+{%- if is_incremental() %}
+
+as_of_dates as (
+
+    select {{ business_date() }} as as_of_date
+
+),
+
+{%- else %}
+
+history_bounds as (
+
+    select cast(min(created_at) as date) as first_date
+    from lead_versions
+    having min(created_at) is not null
+
+),
+
+history_grid as (
+
+    {%- if grain == 'day' %}
+    select cast(unnest(generate_series(first_date, {{ business_date() }}, interval 1 day)) as date) as as_of_date
+    from history_bounds
+    {%- elif grain == 'week' %}
+    -- week ends: the first Sunday on or after the first creation, then every 7 days
+    select cast(unnest(generate_series(
+        date_trunc('week', first_date) + interval 6 day, {{ business_date() }}, interval 7 day
+    )) as date) as as_of_date
+    from history_bounds
+    {%- else %}
+    -- month ends
+    select last_day(cast(unnest(generate_series(
+        date_trunc('month', first_date), {{ business_date() }}, interval 1 month
+    )) as date)) as as_of_date
+    from history_bounds
+    {%- endif %}
+
+),
+
+as_of_dates as (
+
+    select as_of_date from history_grid
+    where as_of_date <= {{ business_date() }}
+    union
+    select {{ business_date() }} as as_of_date
+
+),
+
+{%- endif %}
+
+open_leads_as_of as (
+
+    -- The version current at the end of D: updated by then, and not yet replaced
+    -- by a later version updated by then.
+    select
+        as_of_dates.as_of_date,
+        lead_versions.*
+
+    from as_of_dates
+    inner join lead_versions
+        on lead_versions.valid_from < as_of_dates.as_of_date + interval 1 day
+        and (lead_versions.valid_to is null or lead_versions.valid_to >= as_of_dates.as_of_date + interval 1 day)
+        and lead_versions.created_at < as_of_dates.as_of_date + interval 1 day
+    where lead_versions.is_open
+
+),
+
+activity_running_totals as (
+
+    -- running totals per lead over its activity days, so that one as-of join
+    -- returns everything up to a date
+    select
+        lead_id,
+        activity_date,
+        sum(activities_total) over lead_days as activities_total,
+        {%- for activity_type in var('activity_types') %}
+        sum(activities_{{ activity_type }}) over lead_days as activities_{{ activity_type }},
+        {%- endfor %}
+
+    from activity_days
+    window lead_days as (partition by lead_id order by activity_date rows unbounded preceding)
+
+),
+
+with_activity as (
+
+    select
+        open_leads.*,
+        to_date.activity_date as last_activity_date,
+        coalesce(to_date.activities_total, 0) as activities_total,
+        {%- for activity_type in var('activity_types') %}
+        coalesce(to_date.activities_{{ activity_type }}, 0) as activities_{{ activity_type }},
+        {%- endfor %}
+        coalesce(to_date.activities_total, 0) - coalesce(before_window.activities_total, 0)
+            as activities_last_14_days
+
+    from open_leads_as_of as open_leads
+    -- everything up to and including D
+    asof left join activity_running_totals as to_date
+        on open_leads.lead_id = to_date.lead_id
+        and open_leads.as_of_date >= to_date.activity_date
+    -- everything up to and including D - 14, i.e. before the 14 days ending on D
+    asof left join activity_running_totals as before_window
+        on open_leads.lead_id = before_window.lead_id
+        and open_leads.as_of_date - 14 >= before_window.activity_date
+
+),
+
+final as (
+
+    select
+        lead_id,
+        as_of_date,
+        created_at,
+        date_diff('day', cast(created_at as date), as_of_date) as lead_age_days,
+        valid_from as lead_version_updated_at,
+        source,
+        status,
+        title,
+        title_seniority,
+        employees,
+        company_size_band,
+        industry,
+        country,
+        owner_rep_id,
+        account_id,
+        -- is_free_email_domain, then every custom attr_* column (DuckDB's COLUMNS()
+        -- must match at least one column, so the pattern includes one that always exists)
+        columns('^(is_free_email_domain|attr_.+)$'),
+        activities_total,
+        {%- for activity_type in var('activity_types') %}
+        activities_{{ activity_type }},
+        {%- endfor %}
+        activities_last_14_days,
+        date_diff('day', last_activity_date, as_of_date) as days_since_last_activity
+
+    from with_activity
+
+)
+
+select * from final

@@ -1,0 +1,58 @@
+{%- set columns = crm_source_columns('accounts', required=['account_id', 'account_name', 'created_at', 'updated_at']) -%}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'accounts') }}
+
+),
+
+renamed as (
+
+    select
+        {{ crm_text(columns, 'account_id') }} as account_id,
+        {{ crm_text(columns, 'account_name') }} as account_name,
+        {{ crm_timestamp(columns, 'created_at') }} as created_at,
+        {{ crm_timestamp(columns, 'updated_at') }} as updated_at,
+        {{ crm_code(columns, 'industry') }} as industry,
+        {{ crm_integer(columns, 'employees') }} as employees,
+        {{ crm_amount(columns, 'annual_revenue') }} as annual_revenue,
+        {{ crm_upper_code(columns, 'country') }} as country,
+        {{ crm_upper_code(columns, 'region') }} as region,
+        _delivery_date,
+        _source_file,
+        _source_row,
+        _loaded_at
+
+    from source
+
+),
+
+keyed as (
+
+    -- Rows without an account_id are dropped here;
+    -- a later change routes them to a quarantine table instead.
+    select * from renamed
+    where account_id is not null
+
+),
+
+deduplicated as (
+
+    -- Change data capture: the latest updated_at wins, ties go to the latest delivery.
+    select * from keyed
+    qualify row_number() over (
+        partition by account_id
+        order by updated_at desc nulls last, _delivery_date desc, _source_file desc, _source_row desc
+    ) = 1
+
+),
+
+final as (
+
+    select * from deduplicated
+
+)
+
+select * from final

@@ -1,0 +1,60 @@
+{%- set columns = crm_source_columns('activities', required=['activity_id', 'occurred_at', 'activity_type']) -%}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'activities') }}
+
+),
+
+renamed as (
+
+    select
+        {{ crm_text(columns, 'activity_id') }} as activity_id,
+        {{ crm_timestamp(columns, 'occurred_at') }} as occurred_at,
+        {{ crm_code(columns, 'activity_type') }} as activity_type,
+        {{ crm_text(columns, 'lead_id') }} as lead_id,
+        {{ crm_text(columns, 'opportunity_id') }} as opportunity_id,
+        {{ crm_text(columns, 'account_id') }} as account_id,
+        {{ crm_text(columns, 'rep_id') }} as rep_id,
+        {{ crm_code(columns, 'channel') }} as channel,
+        {{ crm_integer(columns, 'duration_seconds') }} as duration_seconds,
+        -- `subject` and `body_text` are free text that can name or quote people; they
+        -- stay in raw until a use needs them (with scrubbing), so nothing reads them.
+        _delivery_date,
+        _source_file,
+        _source_row,
+        _loaded_at
+
+    from source
+
+),
+
+keyed as (
+
+    -- Rows without an activity_id are dropped here;
+    -- a later change routes them to a quarantine table instead.
+    select * from renamed
+    where activity_id is not null
+
+),
+
+deduplicated as (
+
+    -- Activities carry no updated_at: the latest delivery of an activity wins.
+    select * from keyed
+    qualify row_number() over (
+        partition by activity_id
+        order by _delivery_date desc, _source_file desc, _source_row desc
+    ) = 1
+
+),
+
+final as (
+
+    select * from deduplicated
+
+)
+
+select * from final

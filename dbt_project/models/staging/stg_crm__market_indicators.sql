@@ -1,0 +1,54 @@
+{%- set columns = crm_source_columns('market_indicators', required=['date', 'indicator', 'value']) -%}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'market_indicators') }}
+
+),
+
+renamed as (
+
+    select
+        {{ crm_code(columns, 'indicator') }} as indicator,
+        {{ crm_date(columns, 'date') }} as indicator_date,
+        {{ crm_double(columns, 'value') }} as indicator_value,
+        {{ crm_code(columns, 'source') }} as source,
+        _delivery_date,
+        _source_file,
+        _source_row,
+        _loaded_at
+
+    from source
+
+),
+
+keyed as (
+
+    -- Rows without an indicator or a parsable date (the key) are dropped here;
+    -- a later change routes them to a quarantine table instead.
+    select * from renamed
+    where indicator is not null
+        and indicator_date is not null
+
+),
+
+deduplicated as (
+
+    -- A value delivered again (a revision) keeps the latest delivery.
+    select * from keyed
+    qualify row_number() over (
+        partition by indicator, indicator_date
+        order by _delivery_date desc, _source_file desc, _source_row desc
+    ) = 1
+
+),
+
+final as (
+
+    select * from deduplicated
+
+)
+
+select * from final

@@ -1,0 +1,55 @@
+{%- set columns = crm_source_columns('opportunity_stage_history', required=['opportunity_id', 'stage', 'changed_at']) -%}
+
+with
+
+source as (
+
+    select * from {{ source('crm', 'opportunity_stage_history') }}
+
+),
+
+renamed as (
+
+    select
+        {{ crm_text(columns, 'opportunity_id') }} as opportunity_id,
+        {{ crm_timestamp(columns, 'changed_at') }} as changed_at,
+        {{ crm_code(columns, 'stage') }} as stage,
+        {{ crm_amount(columns, 'amount') }} as amount,
+        {{ crm_date(columns, 'close_date') }} as close_date,
+        _delivery_date,
+        _source_file,
+        _source_row,
+        _loaded_at
+
+    from source
+
+),
+
+keyed as (
+
+    -- Rows without an opportunity_id or a parsable changed_at (the key) are dropped
+    -- here; a later change routes them to a quarantine table instead.
+    select * from renamed
+    where opportunity_id is not null
+        and changed_at is not null
+
+),
+
+deduplicated as (
+
+    -- The same change delivered again keeps the latest delivery.
+    select * from keyed
+    qualify row_number() over (
+        partition by opportunity_id, changed_at
+        order by _delivery_date desc, _source_file desc, _source_row desc
+    ) = 1
+
+),
+
+final as (
+
+    select * from deduplicated
+
+)
+
+select * from final

@@ -1,0 +1,132 @@
+"""Run the Airflow CLI on this install's embedded state (SQLite metadata, no servers).
+
+ml/ never imports airflow; it drives Airflow's own command line, so a nightly run
+started by ``salespipe run`` is a real Airflow DAG run, recorded in Airflow's database
+and visible in its UI.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+from ml.settings import HOME_VAR, LANDING_VAR, Settings
+
+NIGHTLY_WAREHOUSE_DAG = "nightly_warehouse"
+
+
+class AirflowRunError(Exception):
+    """An Airflow command failed; the message carries the end of its output and the log path."""
+
+
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    """Environment for any Airflow process of this install.
+
+    AIRFLOW_HOME is set before Airflow is imported (otherwise it creates ~/airflow),
+    examples are off, parallelism fits two cores, and the UI binds to loopback only.
+    """
+    env = dict(os.environ)
+    env.update(
+        {
+            HOME_VAR: str(settings.home),
+            LANDING_VAR: str(settings.landing),
+            "AIRFLOW_HOME": str(settings.airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(settings.dags_folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__PARALLELISM": "2",
+            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": (
+                f"sqlite:///{settings.airflow_home / 'airflow.db'}"
+            ),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "DO_NOT_TRACK": "1",
+            "SCARF_ANALYTICS": "false",
+            "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+    )
+    return env
+
+
+def airflow_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("airflow")), *args]
+
+
+def migrate_metadata_db(settings: Settings) -> None:
+    """Create or upgrade Airflow's SQLite database; a no-op when it is current.
+
+    Raises:
+        AirflowRunError: the migration failed.
+    """
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        airflow_command("db", "migrate"),
+        env=airflow_environment(settings),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise AirflowRunError("airflow db migrate failed:\n" + result.stderr[-4000:])
+
+
+def logical_date_for(business_date: date) -> str:
+    """The logical date of the run for a business date: the moment that day closed.
+
+    The DAGs' data interval is the business day, ``[D, D+1)``, and Airflow 3 stamps a
+    data-interval run with the interval's end.
+    """
+    return f"{(business_date + timedelta(days=1)).isoformat()}T00:00:00+00:00"
+
+
+def run_dag_for_date(
+    settings: Settings,
+    dag_id: str,
+    business_date: date,
+    *,
+    log_file: Path,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Run one DAG for a business date through ``airflow dags test``, logging to ``log_file``.
+
+    Raises:
+        AirflowRunError: the DAG run failed (after its retries).
+    """
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    tail: deque[str] = deque(maxlen=30)
+    command = airflow_command("dags", "test", dag_id, logical_date_for(business_date))
+    with (
+        log_file.open("w") as log,
+        subprocess.Popen(
+            command,
+            env=airflow_environment(settings),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        ) as process,
+    ):
+        assert process.stdout is not None
+        for line in process.stdout:
+            log.write(line)
+            tail.append(line.rstrip())
+            if progress and _is_progress_line(line):
+                progress(line.rstrip())
+    if process.returncode != 0:
+        raise AirflowRunError(
+            f"DAG {dag_id} failed for {business_date} (exit {process.returncode}). "
+            f"Full log: {log_file}\n" + "\n".join(tail)
+        )
+
+
+def _is_progress_line(line: str) -> bool:
+    """Task starts and ends, and salespipe's own progress lines, out of Airflow's chatter."""
+    return any(
+        marker in line
+        for marker in ("new_state=", "[ml.", "DagRun Finished", "Task failed", "ERROR", "Error")
+    )

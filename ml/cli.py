@@ -1,0 +1,254 @@
+"""The ``salespipe`` command (CONTRACT §2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from ml.settings import Settings, load_settings
+
+log = logging.getLogger("salespipe")
+
+DEMO_LEADS = 5_000
+DEMO_DAYS = 730
+DEMO_START = date(2024, 1, 1)
+
+
+class UsageError(Exception):
+    """Bad input from the user; printed as one paragraph, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    try:
+        settings = load_settings()
+        return args.handler(args, settings) or 0
+    except UsageError as exc:
+        print(f"salespipe {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - every failure ends in one readable paragraph
+        if not _is_known_failure(exc):
+            raise
+        print(f"salespipe {args.command} failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def _is_known_failure(exc: Exception) -> bool:
+    from ml.airflow_cli import AirflowRunError
+    from ml.warehouse.ingest import IngestError
+    from ml.warehouse.transform import DbtBuildError
+
+    return isinstance(
+        exc, (ValueError, FileNotFoundError, IngestError, AirflowRunError, DbtBuildError)
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salespipe", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a synthetic CRM landing zone")
+    generate.add_argument("--out", type=Path, required=True, help="landing folder to write")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--leads", type=int, default=20_000)
+    generate.add_argument("--start", type=_iso_date, default=date(2024, 1, 1))
+    generate.add_argument("--days", type=int, default=730)
+    generate.set_defaults(handler=_generate)
+
+    ingest = commands.add_parser("ingest", help="load a landing zone into the raw layer")
+    ingest.add_argument("--landing", type=Path, required=True)
+    ingest.add_argument("--mapping", type=Path, help="YAML mapping for a non-contract export")
+    ingest.add_argument("--up-to", type=_iso_date, help="ignore deliveries dated after this")
+    ingest.set_defaults(handler=_ingest)
+
+    run = commands.add_parser("run", help="run the nightly pipeline for a business date")
+    run.add_argument("--date", type=_iso_date, required=True, dest="business_date")
+    run.set_defaults(handler=_run)
+
+    demo = commands.add_parser("demo", help="generate, ingest, run and show what was built")
+    demo.add_argument("--leads", type=int, default=DEMO_LEADS)
+    demo.add_argument("--days", type=int, default=DEMO_DAYS)
+    demo.add_argument("--seed", type=int, default=42)
+    demo.set_defaults(handler=_demo)
+
+    info = commands.add_parser("info", help="print where everything lives")
+    info.add_argument("--json", action="store_true", help="one JSON object")
+    info.set_defaults(handler=_info)
+
+    airflow = commands.add_parser(
+        "airflow",
+        help="run the Airflow CLI on this install's state, e.g. `salespipe airflow standalone`",
+    )
+    airflow.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    airflow.set_defaults(handler=_airflow)
+    return parser
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _generate(args: argparse.Namespace, settings: Settings) -> None:
+    from ml.generate import generate_landing_zone
+
+    started = time.monotonic()
+    summary = generate_landing_zone(
+        args.out,
+        seed=args.seed,
+        leads=args.leads,
+        start=args.start,
+        days=args.days,
+        progress=log.info,
+    )
+    log.info(
+        "Wrote %s (%s to %s, %d files) in %.1f s:",
+        summary.out,
+        summary.first_day,
+        summary.last_day,
+        summary.files,
+        time.monotonic() - started,
+    )
+    for table, rows in summary.rows.items():
+        log.info("  %-27s %12s rows", table, f"{rows:,}")
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> None:
+    import duckdb
+
+    from ml.warehouse.ingest import ingest_landing_zone
+
+    if args.mapping is not None:
+        raise UsageError(
+            "--mapping is not available in this version yet: the landing folder must already "
+            "be in the contract's shape (CONTRACT.md §1)."
+        )
+    settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        summary = ingest_landing_zone(con, args.landing, up_to=args.up_to, progress=log.info)
+    log.info(
+        "Ingested into %s: %d files loaded, %d replaced, %d repeated deliveries skipped, "
+        "%d already loaded.",
+        settings.work_warehouse,
+        len(summary.loaded),
+        len(summary.replaced),
+        len(summary.duplicates),
+        summary.unchanged,
+    )
+    for table, rows in sorted(summary.rows_loaded.items()):
+        log.info("  raw.%-27s %12s rows", table, f"{rows:,}")
+    for path, reason in summary.skipped:
+        log.info("  skipped %s: %s", path, reason)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
+    _run_nightly(settings, args.business_date)
+    _print_warehouse(settings)
+
+
+def _run_nightly(settings: Settings, business_date: date) -> None:
+    from ml.airflow_cli import NIGHTLY_WAREHOUSE_DAG, migrate_metadata_db, run_dag_for_date
+
+    if not settings.landing.is_dir():
+        raise UsageError(
+            f"No landing folder at {settings.landing}. Write one with `salespipe generate "
+            f"--out {settings.landing}`, or point SALESPIPE_LANDING at your deliveries."
+        )
+    started = time.monotonic()
+    log.info("Preparing Airflow's metadata database in %s ...", settings.airflow_home)
+    migrate_metadata_db(settings)
+    log_file = settings.home / "logs" / f"{NIGHTLY_WAREHOUSE_DAG}_{business_date}.log"
+    log.info(
+        "Running DAG %s for %s through Airflow (log: %s) ...",
+        NIGHTLY_WAREHOUSE_DAG,
+        business_date,
+        log_file,
+    )
+    run_dag_for_date(
+        settings,
+        NIGHTLY_WAREHOUSE_DAG,
+        business_date,
+        log_file=log_file,
+        progress=lambda line: log.info("  | %s", line[:200]),
+    )
+    log.info("Nightly run for %s finished in %.0f s.", business_date, time.monotonic() - started)
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> None:
+    from ml.generate import generate_landing_zone
+
+    log.info("salespipe demo: state in %s", settings.home)
+    log.info(
+        "1/2 Generating a synthetic CRM landing zone (%s leads, %d days) in %s ...",
+        f"{args.leads:,}",
+        args.days,
+        settings.landing,
+    )
+    summary = generate_landing_zone(
+        settings.landing,
+        seed=args.seed,
+        leads=args.leads,
+        start=DEMO_START,
+        days=args.days,
+        progress=log.info,
+    )
+    log.info("2/2 Running the nightly pipeline for business date %s ...", summary.last_day)
+    _run_nightly(settings, summary.last_day)
+    _print_warehouse(settings)
+    log.info("")
+    log.info(
+        "Airflow UI on this state:  salespipe airflow standalone   "
+        "(then http://127.0.0.1:8080; the admin password is written to %s)",
+        settings.airflow_home / "simple_auth_manager_passwords.json.generated",
+    )
+    log.info("Everything salespipe keeps:  salespipe info")
+
+
+def _print_warehouse(settings: Settings) -> None:
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        (business_date,) = con.execute("select business_date from meta.publication").fetchone()
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema <> 'meta' order by 1, 2"
+        ).fetchall()
+        log.info("")
+        log.info("Warehouse for BI tools (read-only, business date %s):", business_date)
+        log.info("  %s", settings.warehouse)
+        for schema, name in tables:
+            (rows,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+            log.info("  %-40s %12s rows", f"{schema}.{name}", f"{rows:,}")
+
+
+def _info(args: argparse.Namespace, settings: Settings) -> None:
+    info = settings.as_info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return
+    width = max(map(len, info))
+    for key, value in info.items():
+        print(f"{key:<{width}}  {value}")
+
+
+def _airflow(args: argparse.Namespace, settings: Settings) -> int:
+    import subprocess
+
+    from ml.airflow_cli import airflow_command, airflow_environment
+
+    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    return subprocess.call(airflow_command(*args.airflow_args), env=airflow_environment(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The one place that reads the environment: where state lives and how it is configured.
+
+Everything salespipe keeps (warehouse, MLflow store, Airflow home, reports, the
+personal-data key) lives under one folder, ``$SALESPIPE_HOME`` (default
+``.salespipe`` in the working directory), so two installs never share state by
+accident. Nothing else in the code calls ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Environment variables the settings read; documented in the README.
+HOME_VAR = "SALESPIPE_HOME"
+LANDING_VAR = "SALESPIPE_LANDING"
+PII_KEY_VAR = "SALESPIPE_PII_KEY"
+DBT_THREADS_VAR = "SALESPIPE_DBT_THREADS"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved paths and options for one install. Build it with :func:`load_settings`."""
+
+    home: Path
+    landing: Path
+    dbt_threads: int = 2
+    pii_key_override: str | None = None
+
+    @property
+    def warehouse(self) -> Path:
+        """The published, read-only copy that BI tools open. Replaced atomically each night."""
+        return self.home / "warehouse" / "salespipe.duckdb"
+
+    @property
+    def work_warehouse(self) -> Path:
+        """The file the nightly run writes; no reader should ever open it."""
+        return self.home / "warehouse" / "work" / "salespipe_work.duckdb"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return self.home / "mlflow" / "artifacts"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return REPO_ROOT / "dbt_project"
+
+    @property
+    def dbt_state(self) -> Path:
+        """dbt's target/ and logs/ live under home, never in the repository."""
+        return self.home / "dbt"
+
+    @property
+    def dags_folder(self) -> Path:
+        return REPO_ROOT / "dags"
+
+    @property
+    def pii_key_file(self) -> Path:
+        return self.home / "secrets" / "pii.key"
+
+    def pii_key(self) -> str:
+        """The key for hashing personal fields; created once per install, never committed.
+
+        A key from ``$SALESPIPE_PII_KEY`` wins. Otherwise a random key is made on first use
+        and kept in ``<home>/secrets/pii.key`` (mode 600), so hashes stay stable across runs.
+        """
+        if self.pii_key_override:
+            return self.pii_key_override
+        if not self.pii_key_file.exists():
+            self.pii_key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.pii_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return self.pii_key_file.read_text().strip()
+
+    def as_info(self) -> dict[str, str]:
+        """What ``salespipe info`` prints (CONTRACT §2)."""
+        return {
+            "home": str(self.home),
+            "warehouse": str(self.warehouse),
+            "work_warehouse": str(self.work_warehouse),
+            "landing": str(self.landing),
+            "mlflow_tracking_uri": self.mlflow_tracking_uri,
+            "airflow_home": str(self.airflow_home),
+            "reports": str(self.reports),
+            "dbt_project": str(self.dbt_project_dir),
+            "dags_folder": str(self.dags_folder),
+        }
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from the environment (or the mapping given, for tests).
+
+    Raises:
+        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number.
+    """
+    env = os.environ if environ is None else environ
+    home = Path(env.get(HOME_VAR) or ".salespipe").expanduser().resolve()
+    landing = Path(env.get(LANDING_VAR) or home / "landing").expanduser().resolve()
+    threads_text = env.get(DBT_THREADS_VAR, "2")
+    if not threads_text.isdigit() or int(threads_text) < 1:
+        raise ValueError(
+            f"{DBT_THREADS_VAR} must be a positive whole number, got {threads_text!r}."
+        )
+    return Settings(
+        home=home,
+        landing=landing,
+        dbt_threads=int(threads_text),
+        pii_key_override=env.get(PII_KEY_VAR) or None,
+    )

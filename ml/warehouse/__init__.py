@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: loading deliveries, running dbt, publishing a copy for BI."""
