@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from ml.settings import HOME_VAR, LANDING_VAR, Settings
+from ml.settings import HOME_VAR, LANDING_VAR, TELEMETRY_OPT_OUTS, Settings
 
 NIGHTLY_WAREHOUSE_DAG = "nightly_warehouse"
 
@@ -44,12 +44,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
                 f"sqlite:///{settings.airflow_home / 'airflow.db'}"
             ),
             "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-            "DO_NOT_TRACK": "1",
-            "SCARF_ANALYTICS": "false",
-            "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **TELEMETRY_OPT_OUTS,
         }
     )
     return env

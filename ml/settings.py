@@ -22,6 +22,24 @@ LANDING_VAR = "SALESPIPE_LANDING"
 PII_KEY_VAR = "SALESPIPE_PII_KEY"
 DBT_THREADS_VAR = "SALESPIPE_DBT_THREADS"
 
+# Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
+# set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
+TELEMETRY_OPT_OUTS = {
+    "DO_NOT_TRACK": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "SCARF_ANALYTICS": "false",
+    "AIRFLOW__USAGE_DATA_COLLECTION__ENABLED": "False",
+}
+
+
+def disable_telemetry() -> None:
+    """Switch off every library's telemetry in this process and the processes it starts.
+
+    Called when ``ml`` is imported, so it runs before evidently or mlflow are.
+    """
+    os.environ.update(TELEMETRY_OPT_OUTS)
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from ml.settings import Settings
+from ml.settings import TELEMETRY_OPT_OUTS, Settings
 
 
 class DbtBuildError(Exception):
@@ -47,9 +47,8 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         SALESPIPE_WAREHOUSE_PATH=str(settings.work_warehouse),
         SALESPIPE_PII_KEY=settings.pii_key(),
         SALESPIPE_DBT_THREADS=str(settings.dbt_threads),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
     )
+    env.update(TELEMETRY_OPT_OUTS)
     return env
 
 
@@ -66,7 +65,12 @@ def run_dbt_build(
         DbtBuildError: dbt exited non-zero; the last 40 lines of its output are included.
     """
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
-    args = ["build", "--vars", json.dumps({"business_date": business_date.isoformat()})]
+    args = [
+        "build",
+        "--no-use-colors",
+        "--vars",
+        json.dumps({"business_date": business_date.isoformat()}),
+    ]
     if select:
         args += ["--select", select]
     tail: deque[str] = deque(maxlen=40)
@@ -81,7 +85,8 @@ def run_dbt_build(
         for line in process.stdout:
             line = line.rstrip()
             tail.append(line)
-            if progress and line:
+            # One line per finished node is progress enough; "START" lines only double it.
+            if progress and line and " START " not in line:
                 progress(line)
     if process.returncode != 0:
         raise DbtBuildError(

@@ -1,4 +1,4 @@
-"""Publishing: only BI schemas leave the working file; open readers never block or see half a night."""
+"""Publishing: only BI schemas leave the work file; open readers never block or see half a night."""
 
 from __future__ import annotations
 
