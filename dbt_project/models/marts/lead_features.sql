@@ -17,11 +17,18 @@
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
         on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date = {{ business_date() }}{% endif %}"
+        pre_hook=[
+            "set asof_loop_join_threshold = 0",
+            "{% if is_incremental() %}delete from {{ this }} where as_of_date = {{ business_date() }}{% endif %}",
+        ]
     )
 }}
-{#- The pre-hook also empties the business date when no lead is open on it any more,
-    a case delete+insert alone (which deletes only the dates it inserts) would miss. -#}
+{#- Pre-hooks: (1) DuckDB turns an as-of join whose left side it estimates as small
+    into a nested-loop join; its estimate for the as-of-date grid is tiny while the
+    real side has millions of rows, which made that plan take tens of minutes at 1M
+    leads, so the rewrite is switched off. (2) Empty the business date first, also
+    when no lead is open on it any more, a case delete+insert alone (which deletes
+    only the dates it inserts) would miss. -#}
 {%- set grain = var('lead_feature_history_grain') -%}
 {%- if grain not in ['day', 'week', 'month'] -%}
     {{ exceptions.raise_compiler_error("var lead_feature_history_grain must be day, week or month; got '" ~ grain ~ "'") }}
@@ -115,9 +122,9 @@ activity_running_totals as (
     select
         lead_id,
         activity_date,
-        sum(activities_total) over lead_days as activities_total,
-        {%- for activity_type in var('activity_types') %}
-        sum(activities_{{ activity_type }}) over lead_days as activities_{{ activity_type }},
+        sum(activities_total) over lead_days as activities_total
+        {%- for activity_type in var('activity_types') %},
+        sum(activities_{{ activity_type }}) over lead_days as activities_{{ activity_type }}
         {%- endfor %}
 
     from activity_days
@@ -125,27 +132,54 @@ activity_running_totals as (
 
 ),
 
+lead_dates as (
+
+    select lead_id, as_of_date from open_leads_as_of
+
+),
+
+activity_as_of as (
+
+    -- the as-of joins run on the narrow (lead_id, as_of_date) keys only: they sort
+    -- their inputs, which is much cheaper without the wide lead columns
+    select
+        lead_dates.lead_id,
+        lead_dates.as_of_date,
+        to_date.activity_date as last_activity_date,
+        to_date.activities_total,
+        {%- for activity_type in var('activity_types') %}
+        to_date.activities_{{ activity_type }},
+        {%- endfor %}
+        before_window.activities_total as activities_total_before_window
+
+    from lead_dates
+    -- everything up to and including D
+    asof left join activity_running_totals as to_date
+        on lead_dates.lead_id = to_date.lead_id
+        and lead_dates.as_of_date >= to_date.activity_date
+    -- everything up to and including D - 14, i.e. before the 14 days ending on D
+    asof left join activity_running_totals as before_window
+        on lead_dates.lead_id = before_window.lead_id
+        and lead_dates.as_of_date - 14 >= before_window.activity_date
+
+),
+
 with_activity as (
 
     select
         open_leads.*,
-        to_date.activity_date as last_activity_date,
-        coalesce(to_date.activities_total, 0) as activities_total,
+        activity_as_of.last_activity_date,
+        coalesce(activity_as_of.activities_total, 0) as activities_total,
         {%- for activity_type in var('activity_types') %}
-        coalesce(to_date.activities_{{ activity_type }}, 0) as activities_{{ activity_type }},
+        coalesce(activity_as_of.activities_{{ activity_type }}, 0) as activities_{{ activity_type }},
         {%- endfor %}
-        coalesce(to_date.activities_total, 0) - coalesce(before_window.activities_total, 0)
+        coalesce(activity_as_of.activities_total, 0) - coalesce(activity_as_of.activities_total_before_window, 0)
             as activities_last_14_days
 
     from open_leads_as_of as open_leads
-    -- everything up to and including D
-    asof left join activity_running_totals as to_date
-        on open_leads.lead_id = to_date.lead_id
-        and open_leads.as_of_date >= to_date.activity_date
-    -- everything up to and including D - 14, i.e. before the 14 days ending on D
-    asof left join activity_running_totals as before_window
-        on open_leads.lead_id = before_window.lead_id
-        and open_leads.as_of_date - 14 >= before_window.activity_date
+    inner join activity_as_of
+        on open_leads.lead_id = activity_as_of.lead_id
+        and open_leads.as_of_date = activity_as_of.as_of_date
 
 ),
 
