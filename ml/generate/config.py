@@ -11,90 +11,21 @@ import datetime as dt
 import numbers
 from dataclasses import dataclass, replace
 
+from ml.contract import LANDING_TABLES
+
 # Leads per cohort. A fixed number (never derived from memory or timing) so that chunk
 # boundaries, and therefore the random streams, are the same on every machine.
 COHORT_LEADS = 50_000
 
+# The generator fills every contract column but free-text activity bodies, and gives
+# leads three custom fields.
+CUSTOM_LEAD_FIELDS = ("attr_budget_confirmed", "attr_lead_form", "attr_seats_requested")
+UNFILLED_COLUMNS = {"activities": ("body_text",)}
+
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "accounts": (
-        "account_id",
-        "account_name",
-        "created_at",
-        "updated_at",
-        "industry",
-        "employees",
-        "annual_revenue",
-        "country",
-        "region",
-    ),
-    "sales_reps": (
-        "rep_id",
-        "rep_name",
-        "updated_at",
-        "team",
-        "region",
-        "manager_id",
-        "hired_at",
-    ),
-    "leads": (
-        "lead_id",
-        "created_at",
-        "updated_at",
-        "source",
-        "status",
-        "email",
-        "first_name",
-        "last_name",
-        "phone",
-        "company",
-        "title",
-        "country",
-        "industry",
-        "employees",
-        "owner_rep_id",
-        "account_id",
-        "converted_at",
-        "converted_opportunity_id",
-        "attr_budget_confirmed",
-        "attr_lead_form",
-        "attr_seats_requested",
-    ),
-    "opportunities": (
-        "opportunity_id",
-        "account_id",
-        "created_at",
-        "updated_at",
-        "stage",
-        "amount",
-        "close_date",
-        "owner_rep_id",
-        "lead_id",
-        "product",
-        "currency",
-        "is_closed",
-        "is_won",
-        "closed_at",
-    ),
-    "opportunity_stage_history": (
-        "opportunity_id",
-        "stage",
-        "changed_at",
-        "amount",
-        "close_date",
-    ),
-    "activities": (
-        "activity_id",
-        "occurred_at",
-        "activity_type",
-        "lead_id",
-        "opportunity_id",
-        "account_id",
-        "rep_id",
-        "channel",
-        "duration_seconds",
-        "subject",
-    ),
-    "market_indicators": ("date", "indicator", "value", "source"),
+    name: tuple(c for c in table.columns if c not in UNFILLED_COLUMNS.get(name, ()))
+    + (CUSTOM_LEAD_FIELDS if name == "leads" else ())
+    for name, table in LANDING_TABLES.items()
 }
 TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
 
