@@ -21,6 +21,7 @@ HOME_VAR = "SALESPIPE_HOME"
 LANDING_VAR = "SALESPIPE_LANDING"
 PII_KEY_VAR = "SALESPIPE_PII_KEY"
 DBT_THREADS_VAR = "SALESPIPE_DBT_THREADS"
+DUCKDB_MEMORY_VAR = "SALESPIPE_DUCKDB_MEMORY_LIMIT"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -49,6 +50,8 @@ class Settings:
     landing: Path
     dbt_threads: int = 2
     pii_key_override: str | None = None
+    # DuckDB's memory cap for dbt builds (DuckDB's own default is 80% of RAM).
+    duckdb_memory_limit: str = "6GB"
 
     @property
     def warehouse(self) -> Path:
@@ -142,4 +145,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         landing=landing,
         dbt_threads=int(threads_text),
         pii_key_override=env.get(PII_KEY_VAR) or None,
+        duckdb_memory_limit=env.get(DUCKDB_MEMORY_VAR) or "6GB",
     )

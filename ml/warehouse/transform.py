@@ -47,6 +47,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         SALESPIPE_WAREHOUSE_PATH=str(settings.work_warehouse),
         SALESPIPE_PII_KEY=settings.pii_key(),
         SALESPIPE_DBT_THREADS=str(settings.dbt_threads),
+        SALESPIPE_DUCKDB_MEMORY_LIMIT=settings.duckdb_memory_limit,
     )
     env.update(TELEMETRY_OPT_OUTS)
     return env
