@@ -1,14 +1,23 @@
 """
 ### nightly_warehouse
 
-Builds the warehouse for one business date:
+Builds the warehouse for one business date, behind a data-quality gate:
 
 1. **ingest_deliveries**: bulk-loads the landing zone's new deliveries (dated on or
-   before the business date) into `raw`; re-ingesting a file changes nothing.
-2. **build_warehouse**: `dbt build` turns raw into staging, intermediate and marts,
-   and runs every data test and unit test. Emits one Asset per mart, so training,
-   scoring, forecasting and drift DAGs can be scheduled on them.
-3. **publish_warehouse**: swaps in a read-only copy of the BI schemas atomically.
+   before the business date) into `raw`; re-ingesting a file changes nothing. Rows that
+   break a row rule (expectations/raw/) go to `quarantine.<table>` with the rule; a file
+   that cannot be taken as a whole is recorded `rejected` and not loaded.
+2. **check_deliveries**: Great Expectations validates what each table's deliveries
+   came to; a table-level failure (a rejected file, counts that do not reconcile)
+   stops the night here, before anything is built. Logs where the Data Docs are.
+3. **build_warehouse**: `dbt build` turns raw into staging, intermediate and marts,
+   and runs every data test and unit test; then GX validates the marts models read
+   (expectations/marts/). Emits one Asset per mart only if both pass, so training,
+   scoring, forecasting and drift DAGs never start on data that failed validation.
+4. **publish_warehouse**: records the run as successful in `monitoring.pipeline_runs`
+   and swaps in a read-only copy of the BI schemas atomically.
+5. **record_run** (teardown, runs whatever happened): a run that did not get that far
+   is recorded `failed` in `monitoring.pipeline_runs`.
 
 The business date is the run's data interval: `[D 00:00, D+1 00:00)` UTC, so the run
 for business date D has logical date D+1, the moment the day closed.
@@ -18,7 +27,7 @@ for business date D has logical date D+1, the moment the day closed.
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk import CronDataIntervalTimetable, dag, task, teardown
 from salespipe_assets import MART_ASSETS, PUBLISHED_WAREHOUSE
 
 
@@ -27,7 +36,9 @@ from salespipe_assets import MART_ASSETS, PUBLISHED_WAREHOUSE
     # A data-interval timetable, deliberately: the plain cron timetable of Airflow 3 has
     # no data interval, and the interval is what says which business date a run is for.
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    # Far back on purpose: Airflow creates no task for a run dated before start_date,
+    # and a CRM export can be years old (the Maven sample ends in 2017).
+    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
     doc_md=__doc__,
@@ -44,13 +55,36 @@ def nightly_warehouse():
         from ml.warehouse.steps import ingest_deliveries
 
         summary = ingest_deliveries(data_interval_start.date())
-        return {"files_loaded": len(summary.loaded), "rows_loaded": summary.rows_loaded}
+        return {
+            "files_loaded": len(summary.loaded),
+            "files_rejected": len(summary.rejected),
+            "rows_loaded": summary.rows_loaded,
+            "rows_quarantined": summary.rows_quarantined,
+        }
+
+    @task
+    def check_deliveries(data_interval_start=None) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ml.quality.steps import QualityGateError, check_deliveries
+
+        try:
+            return str(check_deliveries(data_interval_start.date()).data_docs)
+        except QualityGateError as exc:
+            # The verdict stands until the data changes: retrying cannot help.
+            raise AirflowFailException(str(exc)) from exc
 
     @task(outlets=list(MART_ASSETS.values()))
     def build_warehouse(data_interval_start=None) -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ml.quality.steps import QualityGateError
         from ml.warehouse.steps import build_warehouse
 
-        build_warehouse(data_interval_start.date())
+        try:
+            build_warehouse(data_interval_start.date())
+        except QualityGateError as exc:
+            raise AirflowFailException(str(exc)) from exc
 
     @task(outlets=[PUBLISHED_WAREHOUSE])
     def publish_warehouse(data_interval_start=None) -> dict:
@@ -58,7 +92,19 @@ def nightly_warehouse():
 
         return publish_for_readers(data_interval_start.date()).row_counts
 
-    ingest_deliveries() >> build_warehouse() >> publish_warehouse()
+    @teardown
+    def record_run(data_interval_start=None) -> str | None:
+        from ml.quality.steps import record_run_outcome
+
+        return record_run_outcome(data_interval_start.date())
+
+    (
+        ingest_deliveries()
+        >> check_deliveries()
+        >> build_warehouse()
+        >> publish_warehouse()
+        >> record_run()
+    )
 
 
 nightly_warehouse()

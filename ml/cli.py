@@ -43,11 +43,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_known_failure(exc: Exception) -> bool:
     from ml.airflow_cli import AirflowRunError
+    from ml.mapping import MappingError
+    from ml.quality.outcomes import QualityGateError
     from ml.warehouse.ingest import IngestError
     from ml.warehouse.transform import DbtBuildError
 
     return isinstance(
-        exc, (ValueError, FileNotFoundError, IngestError, AirflowRunError, DbtBuildError)
+        exc,
+        (
+            ValueError,
+            FileNotFoundError,
+            IngestError,
+            AirflowRunError,
+            DbtBuildError,
+            QualityGateError,
+            MappingError,
+        ),
     )
 
 
@@ -126,38 +137,111 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
+    from ml.quality.steps import check_deliveries
     from ml.warehouse.ingest import ingest_landing_zone
 
-    if args.mapping is not None:
-        raise UsageError(
-            "--mapping is not available in this version yet: the landing folder must already "
-            "be in the contract's shape (CONTRACT.md §1)."
-        )
+    landing = args.landing if args.mapping is None else _map_export(args, settings)
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        summary = ingest_landing_zone(con, args.landing, up_to=args.up_to, progress=log.info)
+        summary = ingest_landing_zone(con, landing, up_to=args.up_to, progress=log.info)
     log.info(
         "Ingested into %s: %d files loaded, %d replaced, %d repeated deliveries skipped, "
-        "%d already loaded.",
+        "%d rejected, %d already loaded.",
         settings.work_warehouse,
         len(summary.loaded),
         len(summary.replaced),
         len(summary.duplicates),
+        len(summary.rejected),
         summary.unchanged,
     )
-    for table, rows in sorted(summary.rows_loaded.items()):
-        log.info("  raw.%-27s %12s rows", table, f"{rows:,}")
+    log.info("  rows per table: delivered = loaded + quarantined + in rejected files + repeated")
+    for table, counts in sorted(summary.tables.items()):
+        log.info(
+            "  raw.%-27s %12s = %s + %s + %s + %s",
+            table,
+            f"{counts.delivered:,}",
+            f"{counts.loaded:,}",
+            f"{counts.quarantined:,}",
+            f"{counts.rejected:,}",
+            f"{counts.repeated:,}",
+        )
     for path, reason in summary.skipped:
         log.info("  skipped %s: %s", path, reason)
+    if summary.business_date is not None:
+        # Validates what this ingest did (and writes Data Docs); a rejected file fails it.
+        report = check_deliveries(summary.business_date, settings)
+        log.info("Quarantined rows are in the working warehouse's quarantine schema.")
+        log.info("Data Docs: %s", report.data_docs)
+
+
+def _map_export(args: argparse.Namespace, settings: Settings) -> Path:
+    """Turn an export (``--landing``) into this install's landing zone with ``--mapping``.
+
+    The mapped landing zone is the install's own (``SALESPIPE_LANDING``), so the nightly
+    run ingests it like any other delivery.
+    """
+    from ml.mapping import apply_mapping, load_mapping
+
+    log.info("Checking mapping %s against the export in %s ...", args.mapping, args.landing)
+    spec = load_mapping(args.mapping, source_dir=args.landing)
+    mapped = apply_mapping(spec, settings.landing)
+    log.info(
+        "Mapped the export into %s as one delivery dated %s:", mapped.out, mapped.delivery_date
+    )
+    for table, rows in mapped.rows.items():
+        log.info("  %-27s %12s rows", table, f"{rows:,}")
+    for note in mapped.notes:
+        log.info("  note: %s", note)
+    if mapped.missing_tables:
+        log.info(
+            "  %s: not in this export; their raw tables stay empty",
+            ", ".join(mapped.missing_tables),
+        )
+    return mapped.out
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> None:
-    _run_nightly(settings, args.business_date)
+    from ml.airflow_cli import AirflowRunError
+
+    try:
+        _run_nightly(settings, args.business_date)
+    except AirflowRunError as exc:
+        # Say why in the terms of the data (the gate's summary), not Airflow's log tail.
+        reason = _recorded_failure(settings, args.business_date)
+        if reason is None:
+            raise
+        log_line = str(exc).splitlines()[0]
+        raise AirflowRunError(f"{reason}\n{log_line}") from exc
     _print_warehouse(settings)
 
 
+def _recorded_failure(settings: Settings, business_date: date) -> str | None:
+    """The message a failed run left in monitoring.pipeline_runs, if any."""
+    import duckdb
+
+    if not settings.work_warehouse.exists():
+        return None
+    with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'monitoring' and table_name = 'pipeline_runs'"
+        ).fetchone()[0]
+        if not tables:
+            return None
+        row = con.execute(
+            "select message from monitoring.pipeline_runs where run_date = ? and status = 'failed'",
+            [business_date],
+        ).fetchone()
+    return row[0] if row else None
+
+
 def _run_nightly(settings: Settings, business_date: date) -> None:
-    from ml.airflow_cli import NIGHTLY_WAREHOUSE_DAG, migrate_metadata_db, run_dag_for_date
+    from ml.airflow_cli import (
+        NIGHTLY_WAREHOUSE_DAG,
+        AirflowRunError,
+        migrate_metadata_db,
+        run_dag_for_date,
+    )
 
     if not settings.landing.is_dir():
         raise UsageError(
@@ -181,7 +265,24 @@ def _run_nightly(settings: Settings, business_date: date) -> None:
         log_file=log_file,
         progress=lambda line: log.info("  | %s", line[:200]),
     )
+    # Airflow marks a run successful when it had no task to run (a date before the DAG's
+    # start_date, say): only the published warehouse says the night really happened.
+    published = _published_business_date(settings)
+    if published != business_date:
+        raise AirflowRunError(
+            f"Airflow reported the run for {business_date} as done, but the published "
+            f"warehouse shows {published or 'nothing'}: no task ran. See {log_file}."
+        )
     log.info("Nightly run for %s finished in %.0f s.", business_date, time.monotonic() - started)
+
+
+def _published_business_date(settings: Settings) -> date | None:
+    import duckdb
+
+    if not settings.warehouse.exists():
+        return None
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute("select business_date from meta.publication").fetchone()[0]
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> None:
@@ -229,6 +330,20 @@ def _print_warehouse(settings: Settings) -> None:
         for schema, name in tables:
             (rows,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
             log.info("  %-40s %12s rows", f"{schema}.{name}", f"{rows:,}")
+        run = con.execute(
+            "select rows_in, rows_out, rows_quarantined, rows_rejected, rows_repeated, data_docs "
+            "from monitoring.pipeline_runs where run_date = ?",
+            [business_date],
+        ).fetchone()
+    if run is not None:
+        log.info("")
+        log.info(
+            "Data quality for %s: %s rows delivered = %s loaded + %s quarantined + %s in "
+            "rejected files + %s repeated (monitoring.pipeline_runs).",
+            business_date,
+            *(f"{n or 0:,}" for n in run[:5]),
+        )
+        log.info("  Data Docs: %s", run[5] or settings.reports / "data_docs" / "index.html")
 
 
 def _info(args: argparse.Namespace, settings: Settings) -> None:

@@ -1,246 +1,305 @@
-"""Bulk-load a landing zone into the warehouse's raw layer (schema ``raw``).
+"""Bulk-load a landing zone into the warehouse's raw layer (schema ``raw``), through the gate.
 
-Each file is read into Arrow with every column as text and appended to
-``raw.<table>`` in one bulk insert; types are cast later in dbt staging, where a bad
-value becomes null instead of failing the night. ``raw._ingested_files`` records every
-file with its row count and checksum, which is what makes re-ingesting a no-op.
+Each file is read into Arrow with every column as text (:mod:`ml.quality.reading`);
+the rows of a table's files in one batch are checked together against the table's
+rules in DuckDB and split (:mod:`ml.quality.quarantine`): valid rows are appended to
+``raw.<table>``, the others to ``quarantine.<table>`` with the rules they broke. A
+file that cannot be taken at all (table-level: unreadable, a required column missing,
+the key empty in every row) is ``rejected``: nothing of it is loaded, and the nightly
+gate (:mod:`ml.quality.steps`) stops the run until it is fixed or removed.
+
+``raw._ingested_files`` records every file with its checksum, status and row counts,
+which is what makes re-ingesting a no-op and lets every run reconcile: rows delivered =
+loaded + quarantined + in rejected files + in repeated deliveries.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
 from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
-from ml.warehouse.landing import DeliveryFile, file_sha256, scan_landing_zone
+from ml.quality.quarantine import (
+    QUARANTINE_SCHEMA,
+    FileCounts,
+    ensure_quarantine_tables,
+    quarantine_rows,
+    split_batch,
+)
+from ml.quality.reading import FileRead, read_delivery
+from ml.quality.specs import RawSuite, load_raw_suites
+from ml.quality.text import fingerprint
+from ml.warehouse.landing import DeliveryFile, scan_landing_zone
 
 log = logging.getLogger(__name__)
 
 # Files are committed in batches of about this many bytes: one transaction per batch
 # keeps commits few on thousands of small daily files without holding 10M rows at once.
+# A batch never splits one table's delivery folder, so duplicates within a delivery
+# are always seen together.
 BATCH_BYTES = 256 << 20
+
+_FILE_COLUMNS = """
+    path varchar primary key, table_name varchar, delivery_date date, sha256 varchar,
+    row_count bigint, status varchar, ingested_at timestamp
+"""
+# Added by the data-quality gate; `alter ... if not exists` upgrades an older warehouse.
+_GATE_FILE_COLUMNS = {
+    "business_date": "date",  # the business date of the run that last processed the file
+    "rows_delivered": "bigint",
+    "rows_quarantined": "bigint",
+    "problem": "varchar",  # why a rejected file was refused: unreadable, missing_columns, ...
+    "reason": "varchar",  # the same, as a sentence naming the file
+    "unexpected_columns": "varchar",
+}
+
+
+# A refused file is read again on every ingest, until it is fixed (and loads) or removed.
+_READ_AGAIN = ("rejected", "withdrawn")
 
 
 class IngestError(Exception):
-    """A delivery could not be read; the message names the file."""
+    """A delivery could not be loaded; the message names the file."""
+
+
+@dataclass
+class TableCounts:
+    """Rows of one table's files: delivered = loaded + quarantined + rejected + repeated."""
+
+    delivered: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    rejected: int = 0
+    repeated: int = 0
 
 
 @dataclass
 class IngestSummary:
-    """What one ingest did, per file status, and the rows it loaded per table."""
+    """What one ingest did, per file status, and the rows per table."""
 
     loaded: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    rows_loaded: dict[str, int] = field(default_factory=dict)
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    business_date: date | None = None
+    check_seconds: float = 0.0  # spent evaluating the row rules (not reading, not inserting)
+
+    @property
+    def rows_loaded(self) -> dict[str, int]:
+        """Rows loaded into raw, per table that had a file in this ingest."""
+        return {table: counts.loaded for table, counts in self.tables.items()}
+
+    @property
+    def rows_quarantined(self) -> dict[str, int]:
+        """Rows sent to quarantine, per table."""
+        return {table: counts.quarantined for table, counts in self.tables.items()}
 
     @property
     def total_rows(self) -> int:
+        """Rows loaded into raw, all tables."""
         return sum(self.rows_loaded.values())
 
 
 def ingest_landing_zone(
     con: duckdb.DuckDBPyConnection,
-    landing,
+    landing: Path,
     *,
     up_to: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IngestSummary:
     """Load every new or changed delivery file under ``landing`` into ``raw``.
 
-    - A file already loaded with the same checksum is skipped (re-ingest changes nothing).
+    - A file already loaded with the same checksum is skipped (re-ingest changes nothing);
+      a rejected file is read again every time, until it is fixed or removed (then it
+      is recorded ``withdrawn``).
     - A file whose bytes changed since it was loaded replaces its earlier rows.
     - The same bytes under another path of the same table (a repeated delivery) are
       recorded as ``duplicate`` and not loaded twice.
+    - Rows that break a row rule go to ``quarantine.<table>``; a file that fails a
+      table-level check is recorded as ``rejected`` and not loaded at all.
 
     Args:
         con: a read-write connection to the working warehouse.
-        landing: the landing folder (``pathlib.Path``).
-        up_to: ignore deliveries dated after this business date.
+        landing: the landing folder.
+        up_to: ignore deliveries dated after this business date. The files processed
+            are tagged with it (or, without it, with the latest delivery date seen).
         progress: called with one line per committed batch.
 
     Raises:
-        IngestError: a file cannot be parsed; files committed before it stay loaded.
         FileNotFoundError, ValueError: from :func:`scan_landing_zone`.
     """
     scan = scan_landing_zone(landing, up_to=up_to)
-    summary = IngestSummary(skipped=list(scan.skipped))
-    _ensure_raw_schema(con)
-    known = dict(con.execute("select path, sha256 from raw._ingested_files").fetchall())
+    business_date = up_to or max((f.delivery_date for f in scan.files), default=None)
+    summary = IngestSummary(skipped=list(scan.skipped), business_date=business_date)
+    ensure_raw_schema(con)
+    suites = load_raw_suites()
+    known = {
+        path: (sha, status)
+        for path, sha, status in con.execute(
+            "select path, sha256, status from raw._ingested_files"
+        ).fetchall()
+    }
+    _withdraw_removed_rejections(con, landing, known)
     # Content already loaded, to tell a repeated delivery from a new one. Files with no
     # rows don't count: every empty delivery of a table has the same bytes.
     seen_content = set(
         con.execute(
-            "select table_name, sha256 from raw._ingested_files "
-            "where status <> 'duplicate' and row_count > 0"
+            "select table_name, sha256 from raw._ingested_files where status in "
+            "('loaded', 'replaced') and coalesce(rows_delivered, row_count) > 0"
         ).fetchall()
     )
-    pending: list[tuple[DeliveryFile, str, str]] = []  # (file, sha256, loaded | replaced)
+    pending: list[_Pending] = []
     for delivery in scan.files:
-        sha = file_sha256(delivery.path)
+        sha, quotes = fingerprint(delivery.path)
         previous = known.get(delivery.relative_path)
-        if previous == sha:
+        if previous is not None and previous[0] == sha and previous[1] not in _READ_AGAIN:
             summary.unchanged += 1
         else:
-            pending.append((delivery, sha, "loaded" if previous is None else "replaced"))
+            pending.append(_Pending(delivery, sha, quotes, previous is not None))
     for batch in _batches(pending):
-        _load_batch(con, batch, summary, seen_content)
+        _load_batch(con, batch, summary, seen_content, suites)
         if progress:
             done = len(summary.loaded) + len(summary.replaced) + len(summary.duplicates)
+            done += len(summary.rejected)
             progress(f"ingest: {done:,}/{len(pending):,} files, {summary.total_rows:,} rows")
     return summary
 
 
-def _ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+@dataclass(frozen=True)
+class _Pending:
+    delivery: DeliveryFile
+    sha: str
+    quotes: int
+    seen_before: bool  # the path is in raw._ingested_files (changed, or rejected before)
+
+
+def _withdraw_removed_rejections(
+    con: duckdb.DuckDBPyConnection, landing: Path, known: dict[str, tuple[str, str]]
+) -> None:
+    """A rejected file since removed from the landing zone is ``withdrawn``: it no longer
+    stops the gate, and its record stays, so that its rows are still accounted for."""
+    for path, (_, status) in known.items():
+        if status == "rejected" and not (landing / path).exists():
+            con.execute(
+                "update raw._ingested_files set status = 'withdrawn' where path = ?", [path]
+            )
+            log.info("%s was rejected and is no longer in the landing zone: withdrawn", path)
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or upgrade) ``raw``, its bookkeeping tables and the quarantine tables."""
     con.execute("create schema if not exists raw")
+    con.execute(f"create table if not exists raw._ingested_files ({_FILE_COLUMNS})")
+    for name, sql_type in _GATE_FILE_COLUMNS.items():
+        con.execute(f"alter table raw._ingested_files add column if not exists {name} {sql_type}")
     con.execute(
-        """
-        create table if not exists raw._ingested_files (
-            path varchar primary key, table_name varchar, delivery_date date, sha256 varchar,
-            row_count bigint, status varchar, ingested_at timestamp
-        )
-        """
+        "create table if not exists raw._ingested_file_rules "
+        "(path varchar, rule varchar, rows bigint)"
     )
     for table in LANDING_TABLES.values():
         columns = [f'"{c}" varchar' for c in table.columns]
         columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
         con.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
+    ensure_quarantine_tables(con)
 
 
-def _batches(
-    pending: list[tuple[DeliveryFile, str, str]],
-) -> Iterator[list[tuple[DeliveryFile, str, str]]]:
-    batch: list[tuple[DeliveryFile, str, str]] = []
+def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
+    batch: list[_Pending] = []
     size = 0
     for item in pending:
-        batch.append(item)
-        size += item[0].path.stat().st_size
-        if size >= BATCH_BYTES:
+        group = (item.delivery.table, item.delivery.delivery_date)
+        if size >= BATCH_BYTES and group != _group(batch[-1]):
             yield batch
             batch, size = [], 0
+        batch.append(item)
+        size += item.delivery.path.stat().st_size
     if batch:
         yield batch
 
 
+def _group(item: _Pending) -> tuple[str, date]:
+    return item.delivery.table, item.delivery.delivery_date
+
+
 def _load_batch(
     con: duckdb.DuckDBPyConnection,
-    batch: list[tuple[DeliveryFile, str, str]],
+    batch: list[_Pending],
     summary: IngestSummary,
     seen_content: set[tuple[str, str]],
+    suites: dict[str, RawSuite],
 ) -> None:
-    """Read the batch's files and commit them in one transaction: all of them or none."""
+    """Read the batch's files, then check and commit them in one transaction: all or none."""
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    read = []
-    for delivery, sha, status in batch:
-        rows = _read_delivery(delivery, loaded_at)
-        if status == "loaded" and rows.num_rows and (delivery.table, sha) in seen_content:
+    read: list[tuple[_Pending, str, FileRead]] = []
+    for item in batch:
+        result = read_delivery(item.delivery, loaded_at, item.quotes)
+        content = (item.delivery.table, item.sha)
+        if result.problem:
+            status = "rejected"
+        elif not item.seen_before and result.rows_delivered and content in seen_content:
             status = "duplicate"  # the same bytes as a delivery already loaded
-        elif rows.num_rows:
-            seen_content.add((delivery.table, sha))
-        read.append((delivery, sha, status, rows))
+        else:
+            status = "replaced" if item.seen_before else "loaded"
+            if result.rows_delivered:
+                seen_content.add(content)
+        read.append((item, status, result))
     con.execute("begin transaction")
     try:
-        for delivery, _, status, _ in read:
-            if status == "replaced":
-                con.execute(
-                    f"delete from raw.{delivery.table} where _source_file = ?",
-                    [delivery.relative_path],
-                )
-        to_insert = [
-            (delivery, rows) for delivery, _, status, rows in read if status != "duplicate"
-        ]
-        for table in dict.fromkeys(delivery.table for delivery, _ in to_insert):
-            parts = [rows for delivery, rows in to_insert if delivery.table == table]
-            incoming = pa.concat_tables(parts, promote_options="default")
-            _add_new_columns(con, table, incoming.column_names)
-            con.register("incoming_delivery", incoming)
-            con.execute(f"insert into raw.{table} by name select * from incoming_delivery")
-            con.unregister("incoming_delivery")
-            summary.rows_loaded[table] = summary.rows_loaded.get(table, 0) + incoming.num_rows
-        for delivery, sha, status, rows in read:
-            loaded_rows = 0 if status == "duplicate" else rows.num_rows
-            _record_file(con, delivery, sha, rows=loaded_rows, status=status)
-            {
-                "loaded": summary.loaded,
-                "replaced": summary.replaced,
-                "duplicate": summary.duplicates,
-            }[status].append(delivery.relative_path)
+        for item, _, _ in read:
+            if item.seen_before:  # its earlier version's rows go, whatever becomes of this one
+                for schema in ("raw", QUARANTINE_SCHEMA):
+                    con.execute(
+                        f"delete from {schema}.{item.delivery.table} where _source_file = ?",
+                        [item.delivery.relative_path],
+                    )
+        counts = _check_and_insert(con, read, summary, suites)
+        for item, status, result in read:
+            _record_file(
+                con, item, status, result, counts.get(item.delivery.relative_path), summary
+            )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
 
 
-def _read_delivery(delivery: DeliveryFile, loaded_at: datetime) -> pa.Table:
-    """One file as an Arrow table of text columns plus the lineage columns."""
-    try:
-        table = _read_parquet(delivery) if delivery.is_parquet else _read_csv(delivery)
-    except (pa.ArrowInvalid, UnicodeDecodeError, csv.Error) as exc:
-        raise IngestError(f"Cannot read delivery {delivery.relative_path}: {exc}") from exc
-    rows = table.num_rows
-    return (
-        table.append_column(
-            "_delivery_date", pa.array([delivery.delivery_date] * rows, pa.date32())
-        )
-        .append_column("_source_file", pa.array([delivery.relative_path] * rows, pa.string()))
-        .append_column("_source_row", pa.array(range(1, rows + 1), pa.int64()))
-        .append_column("_loaded_at", pa.array([loaded_at] * rows, pa.timestamp("us")))
-    )
-
-
-def _read_csv(delivery: DeliveryFile) -> pa.Table:
-    header = _csv_header(delivery)
-    if not header:
-        return pa.table({})  # a zero-byte file: an empty delivery
-    return pa_csv.read_csv(
-        delivery.path,
-        read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
-    )
-
-
-def _csv_header(delivery: DeliveryFile) -> list[str]:
-    with delivery.path.open(newline="", encoding="utf-8") as handle:
-        first = next(csv.reader(handle), [])
-    return _checked_names(delivery, first)
-
-
-def _checked_names(delivery: DeliveryFile, raw_names: list[str]) -> list[str]:
-    """Column names lower-cased and stripped; refused when empty, repeated or unquotable."""
-    names = [name.strip().lower() for name in raw_names]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise IngestError(
-            f"Delivery {delivery.relative_path} repeats column(s) {', '.join(duplicated)}."
-        )
-    if any(not n or '"' in n for n in names):
-        raise IngestError(
-            f"Delivery {delivery.relative_path} has a column with no name or with a double "
-            f"quote in its name: {raw_names!r}."
-        )
-    return names
-
-
-def _read_parquet(delivery: DeliveryFile) -> pa.Table:
-    table = pq.read_table(delivery.path)
-    names = _checked_names(delivery, table.column_names)
-    return pa.table(
-        {name: column.cast(pa.string()) for name, column in zip(names, table.columns, strict=True)}
-    )
+def _check_and_insert(
+    con: duckdb.DuckDBPyConnection,
+    read: list[tuple[_Pending, str, FileRead]],
+    summary: IngestSummary,
+    suites: dict[str, RawSuite],
+) -> dict[str, FileCounts]:
+    """Split each table's accepted rows between raw and quarantine; counts per file."""
+    counts: dict[str, FileCounts] = {}
+    accepted = [
+        (item.delivery, result) for item, status, result in read if status in ("loaded", "replaced")
+    ]
+    for table in dict.fromkeys(delivery.table for delivery, _ in accepted):
+        files = [(delivery, result) for delivery, result in accepted if delivery.table == table]
+        _add_new_columns(con, table, [c for _, result in files for c in result.columns])
+        parts = [result.rows for _, result in files if result.rows.num_rows]
+        if parts:
+            incoming = pa.concat_tables(parts, promote_options="default")
+            split = split_batch(con, suites[table], incoming, summary.business_date)
+            counts.update(split.files)
+            summary.check_seconds += split.check_seconds
+        for delivery, result in files:
+            if result.bad_rows is not None:
+                quarantine_rows(con, table, result.bad_rows, summary.business_date)
+                file_counts = counts.setdefault(delivery.relative_path, FileCounts())
+                file_counts.quarantined += result.bad_rows.num_rows
+                rules = [r[0] for r in result.bad_rows["_rules"].to_pylist()]
+                file_counts.add_rules({rule: rules.count(rule) for rule in set(rules)})
+    return counts
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> None:
@@ -253,19 +312,67 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str
             [table],
         ).fetchall()
     }
-    for name in names:
+    for name in dict.fromkeys(names):
         if name not in existing:
-            con.execute(f'alter table raw.{table} add column "{name}" varchar')
+            for schema in ("raw", QUARANTINE_SCHEMA):
+                con.execute(f'alter table {schema}.{table} add column "{name}" varchar')
             log.info("raw.%s: new column %s", table, name)
 
 
 def _record_file(
-    con: duckdb.DuckDBPyConnection, delivery: DeliveryFile, sha: str, *, rows: int, status: str
+    con: duckdb.DuckDBPyConnection,
+    item: _Pending,
+    status: str,
+    result: FileRead,
+    counts: FileCounts | None,
+    summary: IngestSummary,
 ) -> None:
+    delivery, path = item.delivery, item.delivery.relative_path
+    counts = counts or FileCounts()
+    table = summary.tables.setdefault(delivery.table, TableCounts())
+    table.delivered += result.rows_delivered
+    if status == "rejected":
+        table.rejected += result.rows_delivered
+        summary.rejected.append((path, result.reason or "rejected"))
+        log.warning("rejected %s", result.reason)
+    elif status == "duplicate":
+        table.repeated += result.rows_delivered
+        summary.duplicates.append(path)
+    else:
+        table.loaded += counts.loaded
+        table.quarantined += counts.quarantined
+        (summary.replaced if status == "replaced" else summary.loaded).append(path)
+    if result.unexpected_columns:
+        log.warning(
+            "%s brings column(s) the contract does not name, kept as text: %s",
+            path,
+            ", ".join(result.unexpected_columns),
+        )
     con.execute(
         """
-        insert or replace into raw._ingested_files
-        values (?, ?, ?, ?, ?, ?, now()::timestamp)
+        insert or replace into raw._ingested_files (path, table_name, delivery_date, sha256,
+            row_count, status, ingested_at, business_date, rows_delivered, rows_quarantined,
+            problem, reason, unexpected_columns)
+        values (?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?)
         """,
-        [delivery.relative_path, delivery.table, delivery.delivery_date, sha, rows, status],
+        [
+            path,
+            delivery.table,
+            delivery.delivery_date,
+            item.sha,
+            counts.loaded,
+            status,
+            summary.business_date,
+            result.rows_delivered,
+            counts.quarantined,
+            result.problem,
+            result.reason,
+            ", ".join(result.unexpected_columns),
+        ],
     )
+    con.execute("delete from raw._ingested_file_rules where path = ?", [path])
+    if counts.rules:
+        con.executemany(
+            "insert into raw._ingested_file_rules values (?, ?, ?)",
+            [[path, rule, rows] for rule, rows in sorted(counts.rules.items())],
+        )

@@ -8,6 +8,7 @@ from datetime import date
 
 import duckdb
 import pytest
+
 from ml.generate import generate_landing_zone
 from ml.settings import load_settings
 from ml.warehouse.steps import ingest_deliveries
@@ -31,8 +32,11 @@ def built(tmp_path_factory):
 
 def test_every_model_test_and_unit_test_passes(built):
     _, results = built
-    failed = [(r["unique_id"], r["status"]) for r in results
-              if r["status"] not in ("success", "pass", "warn")]
+    failed = [
+        (r["unique_id"], r["status"])
+        for r in results
+        if r["status"] not in ("success", "pass", "warn")
+    ]
     assert failed == []
     kinds = {r["unique_id"].split(".")[0] for r in results}
     assert {"model", "test", "unit_test"} <= kinds
@@ -51,19 +55,28 @@ def test_marts_are_built_with_the_business_date(built):
         assert latest == BUSINESS_DATE
         # The history grid: one as-of date per week before the business date.
         as_of_dates = con.execute(
-            "select count(distinct as_of_date) from marts.lead_features").fetchone()[0]
+            "select count(distinct as_of_date) from marts.lead_features"
+        ).fetchone()[0]
         assert as_of_dates >= 15
-        for mart in ("opportunities", "opportunity_stage_history", "daily_revenue",
-                     "market_indicators_daily"):
+        for mart in (
+            "opportunities",
+            "opportunity_stage_history",
+            "daily_revenue",
+            "market_indicators_daily",
+        ):
             assert con.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
 
 
 def test_staging_keeps_only_hashed_personal_fields(built):
     settings, _ = built
     with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
-        columns = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'staging' "
-            "and table_name = 'stg_crm__leads'").fetchall()}
+        columns = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'staging' "
+                "and table_name = 'stg_crm__leads'"
+            ).fetchall()
+        }
     assert {"email_hash", "first_name_hash", "last_name_hash", "phone_hash"} <= columns
     assert not columns & {"email", "first_name", "last_name", "phone"}
 
@@ -72,11 +85,14 @@ def test_missing_business_date_stops_the_build_with_instructions(built):
     settings, _ = built
     result = subprocess.run(
         dbt_command(settings, "build", "--select", "lead_features", "--no-use-colors"),
-        env=dbt_environment(settings), capture_output=True, text=True,
+        env=dbt_environment(settings),
+        capture_output=True,
+        text=True,
     )
     assert result.returncode != 0
     assert "The var `business_date` is required by lead_features and was not given." in (
-        result.stdout)
+        result.stdout
+    )
 
 
 def test_a_failing_data_test_fails_the_build(built):
@@ -87,9 +103,18 @@ def test_a_failing_data_test_fails_the_build(built):
         con.execute("drop table scratch_dup")
     try:
         result = subprocess.run(
-            dbt_command(settings, "test", "--select", "opportunities,test_name:unique",
-                        "--vars", f'{{"business_date": "{BUSINESS_DATE}"}}', "--no-use-colors"),
-            env=dbt_environment(settings), capture_output=True, text=True,
+            dbt_command(
+                settings,
+                "test",
+                "--select",
+                "opportunities,test_name:unique",
+                "--vars",
+                f'{{"business_date": "{BUSINESS_DATE}"}}',
+                "--no-use-colors",
+            ),
+            env=dbt_environment(settings),
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 1
         assert "FAIL 1 unique_opportunities_opportunity_id" in result.stdout

@@ -3,6 +3,7 @@ changes nothing, is not blocked, and the reader never sees half a night."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -25,6 +26,10 @@ def salespipe(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([SALESPIPE, *args], env=env, capture_output=True, text=True, timeout=900)
 
 
+# When a run started and finished differ from run to run by nature; the rest must not.
+VOLATILE_COLUMNS = {"monitoring.pipeline_runs": "exclude (started_at, finished_at)"}
+
+
 def table_fingerprints(path: Path) -> dict[str, tuple[int, str]]:
     """Row count and an order-independent digest of every published table."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -35,7 +40,8 @@ def table_fingerprints(path: Path) -> dict[str, tuple[int, str]]:
         return {
             name: con.execute(
                 f"select count(*), coalesce(md5(string_agg(t::varchar, chr(10) "
-                f"order by t::varchar)), '') from {name} as t"
+                f"order by t::varchar)), '') from (select * {VOLATILE_COLUMNS.get(name, '')} "
+                f"from {name}) as t"
             ).fetchone()
             for (name,) in tables
         }
@@ -158,3 +164,104 @@ def test_rerun_with_a_reader_open_is_unblocked_unchanged_and_never_half_seen(dem
     finally:
         reader.close()
     assert table_fingerprints(published_path(home)) == before
+
+
+# What the generator injects on purpose (ml/generate/mess.py), and the rule that must catch it.
+GENERATOR_DEFECTS = {
+    "lead_null_id": ("leads", "lead_id_null"),
+    "lead_malformed_email": ("leads", "email_malformed"),
+    "opportunity_negative_amount": ("opportunities", "amount_negative"),
+    "opportunity_unknown_stage": ("opportunities", "stage_unknown"),
+    "opportunity_close_date_before_created": ("opportunities", "close_date_before_created_at"),
+}
+
+
+def work_path(home: Path) -> Path:
+    return home / "warehouse" / "work" / "salespipe_work.duckdb"
+
+
+def test_every_injected_defect_is_in_quarantine_with_its_rule(demo):
+    home, _ = demo
+    mess = json.loads((home / "landing" / "_generator.json").read_text())["mess"]
+    with duckdb.connect(str(work_path(home)), read_only=True) as con:
+        found = dict(
+            con.execute(
+                "select table_name || '.' || rule, count(*) from ("
+                "  select 'leads' as table_name, unnest(_rules) as rule from quarantine.leads"
+                "  union all select 'opportunities', unnest(_rules) from quarantine.opportunities"
+                ") group by 1"
+            ).fetchall()
+        )
+        others = con.execute(
+            "select sum(n) from (select count(*) as n from quarantine.accounts union all "
+            "select count(*) from quarantine.activities union all select count(*) from "
+            "quarantine.opportunity_stage_history union all select count(*) from "
+            "quarantine.sales_reps union all select count(*) from quarantine.market_indicators)"
+        ).fetchone()[0]
+    expected = {f"{table}.{rule}": mess[kind] for kind, (table, rule) in GENERATOR_DEFECTS.items()}
+    assert all(count > 0 for count in expected.values()), mess
+    assert found == expected
+    assert others == 0
+
+
+def test_the_run_reconciles_and_says_where_its_data_docs_are(demo):
+    home, out = demo
+    with duckdb.connect(str(published_path(home)), read_only=True) as con:
+        run = con.execute(
+            "select status, rows_in, rows_out, rows_quarantined, rows_rejected, rows_repeated, "
+            "data_docs from monitoring.pipeline_runs where run_date = '2024-05-29'"
+        ).fetchone()
+        per_table = con.execute(
+            "select sum(rows_delivered), sum(rows_loaded), sum(rows_quarantined), "
+            "sum(rows_rejected), sum(rows_repeated) from monitoring.pipeline_run_tables "
+            "where run_date = '2024-05-29'"
+        ).fetchone()
+    status, rows_in, rows_out, quarantined, rejected, repeated, data_docs = run
+    assert status == "success"
+    assert rows_in == rows_out + quarantined + rejected + repeated
+    assert (rows_in, rows_out, quarantined, rejected, repeated) == per_table
+    assert repeated > 0 and rejected == 0  # the generator repeats one delivery
+    index = home / "reports" / "data_docs" / "index.html"
+    assert data_docs == str(index) and index.is_file()
+    assert f"Data Docs: {index}" in out
+    assert "raw/leads" in index.read_text() and "marts/lead_features" in index.read_text()
+
+
+def test_a_rejected_delivery_stops_the_night_before_any_model_step(demo):
+    # Last in this module: it leaves a failed run behind (the bad file is removed again).
+    home, _ = demo
+    before = table_fingerprints(published_path(home))
+    bad = home / "landing" / "leads" / "2024-05-29" / "broken_export.csv"
+    bad.write_text("lead_id,updated_at,source,status\nL9,2024-05-29T09:00:00Z,web,open\n")
+    try:
+        result = salespipe(home, "run", "--date", "2024-05-29")
+    finally:
+        bad.unlink()
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "salespipe run failed: Data-quality gate failed for business date 2024-05-29"
+    )
+    assert (
+        "- stops the run: raw.leads: expect_column_values_to_be_in_set(missing_required_columns)"
+        in result.stderr
+        and "leads/2024-05-29/broken_export.csv lacks required column(s) created_at)"
+        in result.stderr
+    )
+    assert table_fingerprints(published_path(home)) == before  # BI still sees last good night
+    with duckdb.connect(str(work_path(home)), read_only=True) as con:
+        status, message = con.execute(
+            "select status, message from monitoring.pipeline_runs where run_date = '2024-05-29'"
+        ).fetchone()
+    assert status == "failed" and "broken_export.csv lacks required column(s)" in message
+    with sqlite3.connect(home / "airflow" / "airflow.db") as db:
+        states = dict(
+            db.execute(
+                "select task_id, state from task_instance where dag_id = 'nightly_warehouse' "
+                "and run_id = (select run_id from dag_run where dag_id = 'nightly_warehouse' "
+                "order by id desc limit 1)"
+            ).fetchall()
+        )
+    assert states["check_deliveries"] == "failed"
+    assert states["build_warehouse"] == "upstream_failed"
+    assert states["record_run"] == "success"

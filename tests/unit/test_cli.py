@@ -51,11 +51,29 @@ def test_ingest_of_a_missing_folder_fails_with_its_name(tmp_path, home, capsys):
     )
 
 
-def test_mapping_is_refused_until_it_is_supported(tmp_path, capsys):
-    (tmp_path / "landing").mkdir()
-    assert main(["ingest", "--landing", str(tmp_path / "landing"), "--mapping", "m.yml"]) == 2
+def test_a_bad_mapping_names_every_problem_and_loads_nothing(tmp_path, home, capsys):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "deals.csv").write_text("deal,stage\n1,Won\n")
+    mapping = tmp_path / "m.yml"
+    mapping.write_text(
+        "delivery_date: 2017-12-31\n"
+        "tables:\n  opportunities:\n    files: [deals.csv]\n    columns:\n"
+        "      opportunity_id: deal\n      stage: phase\n"
+    )
 
-    assert "--mapping is not available in this version yet" in capsys.readouterr().err
+    assert main(["ingest", "--landing", str(export), "--mapping", str(mapping)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "salespipe ingest failed: m.yml: tables.opportunities.columns: "
+        "required contract column 'account_id' is not mapped"
+    )
+    assert (
+        "m.yml: tables.opportunities.columns.stage: column 'phase' is not in the header "
+        "of deals.csv (its columns: deal, stage)"
+    ) in err
+    assert not home.exists()
 
 
 def test_generate_refuses_a_non_positive_lead_count(tmp_path, capsys):

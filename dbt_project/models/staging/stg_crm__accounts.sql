@@ -31,8 +31,9 @@ renamed as (
 
 keyed as (
 
-    -- Rows without an account_id are dropped here;
-    -- a later change routes them to a quarantine table instead.
+    -- Ingest quarantines rows without a key before they reach raw (quarantine.accounts,
+    -- expectations/raw/accounts.yml); this filter is only a defence for a raw table
+    -- loaded some other way.
     select * from renamed
     where account_id is not null
 

@@ -33,8 +33,9 @@ renamed as (
 
 keyed as (
 
-    -- Rows without an activity_id are dropped here;
-    -- a later change routes them to a quarantine table instead.
+    -- Ingest quarantines rows without a key before they reach raw (quarantine.activities,
+    -- expectations/raw/activities.yml); this filter is only a defence for a raw table
+    -- loaded some other way.
     select * from renamed
     where activity_id is not null
 

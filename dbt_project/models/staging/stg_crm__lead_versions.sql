@@ -55,8 +55,9 @@ renamed as (
 
 keyed as (
 
-    -- Rows without a lead_id cannot belong to any lead and are dropped here;
-    -- a later change routes them to a quarantine table instead.
+    -- Ingest quarantines rows without a key before they reach raw (quarantine.leads,
+    -- expectations/raw/leads.yml); this filter is only a defence for a raw table
+    -- loaded some other way.
     select * from renamed
     where lead_id is not null
 

@@ -26,8 +26,9 @@ renamed as (
 
 keyed as (
 
-    -- Rows without an indicator or a parsable date (the key) are dropped here;
-    -- a later change routes them to a quarantine table instead.
+    -- Ingest quarantines rows without a key before they reach raw (quarantine.market_indicators,
+    -- expectations/raw/market_indicators.yml); this filter is only a defence for a raw table
+    -- loaded some other way.
     select * from renamed
     where indicator is not null
         and indicator_date is not null

@@ -27,8 +27,9 @@ renamed as (
 
 keyed as (
 
-    -- Rows without an opportunity_id or a parsable changed_at (the key) are dropped
-    -- here; a later change routes them to a quarantine table instead.
+    -- Ingest quarantines rows without a key before they reach raw (quarantine.opportunity_stage_history,
+    -- expectations/raw/opportunity_stage_history.yml); this filter is only a defence for a raw table
+    -- loaded some other way.
     select * from renamed
     where opportunity_id is not null
         and changed_at is not null

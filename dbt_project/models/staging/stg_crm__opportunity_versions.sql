@@ -40,8 +40,9 @@ renamed as (
 
 keyed as (
 
-    -- Rows without an opportunity_id are dropped here;
-    -- a later change routes them to a quarantine table instead.
+    -- Ingest quarantines rows without a key before they reach raw (quarantine.opportunities,
+    -- expectations/raw/opportunities.yml); this filter is only a defence for a raw table
+    -- loaded some other way.
     select * from renamed
     where opportunity_id is not null
 

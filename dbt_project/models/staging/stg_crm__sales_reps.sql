@@ -29,8 +29,9 @@ renamed as (
 
 keyed as (
 
-    -- Rows without a rep_id are dropped here;
-    -- a later change routes them to a quarantine table instead.
+    -- Ingest quarantines rows without a key before they reach raw (quarantine.sales_reps,
+    -- expectations/raw/sales_reps.yml); this filter is only a defence for a raw table
+    -- loaded some other way.
     select * from renamed
     where rep_id is not null
 

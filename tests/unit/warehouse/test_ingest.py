@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ml.warehouse.ingest import IngestError, ingest_landing_zone
+from ml.warehouse.ingest import ingest_landing_zone
 
 LEADS_HEADER = "lead_id,created_at,updated_at,source,status,email,attr_budget_confirmed\n"
 
@@ -179,25 +179,33 @@ def test_parquet_delivery_is_loaded_as_text(con, landing):
     assert con.execute("select value from raw.market_indicators").fetchone() == ("51.5",)
 
 
-def test_unreadable_file_names_the_file_and_keeps_nothing_of_its_batch(con, landing):
+def test_a_row_that_is_not_utf8_is_quarantined_and_the_rest_loads(con, landing):
+    # Before the data-quality gate this failed the whole batch; now only the row is held back.
     write(
         landing, "leads/2024-01-04/leads.csv", LEADS_HEADER.encode() + b"L9,\xff\xfe,x,web,open,,\n"
     )
 
-    with pytest.raises(IngestError, match=r"Cannot read delivery leads/2024-01-04/leads.csv"):
-        ingest_landing_zone(con, landing)
+    summary = ingest_landing_zone(con, landing)
 
-    assert con.execute("select count(*) from raw.leads").fetchone() == (0,)
-    assert con.execute("select count(*) from raw._ingested_files").fetchone() == (0,)
+    assert summary.rows_loaded["leads"] == 3 and summary.rows_quarantined["leads"] == 1
+    assert con.execute(
+        "select lead_id, _rules, _source_file, _source_row from quarantine.leads"
+    ).fetchall() == [("L9", ["invalid_utf8"], "leads/2024-01-04/leads.csv", 1)]
 
 
-def test_repeated_column_names_are_refused(con, landing):
+def test_repeated_column_names_reject_the_file_and_nothing_else(con, landing):
     write(landing, "leads/2024-01-04/leads.csv", "lead_id,Lead_ID\nL1,L1\n")
 
-    with pytest.raises(
-        IngestError, match=r"leads/2024-01-04/leads.csv repeats column\(s\) lead_id"
-    ):
-        ingest_landing_zone(con, landing)
+    summary = ingest_landing_zone(con, landing)
+
+    assert summary.rejected == [
+        ("leads/2024-01-04/leads.csv", "leads/2024-01-04/leads.csv: repeats column(s) lead_id")
+    ]
+    assert summary.rows_loaded["leads"] == 3  # the other deliveries load
+    assert con.execute(
+        "select status, row_count from raw._ingested_files where path = ?",
+        ["leads/2024-01-04/leads.csv"],
+    ).fetchone() == ("rejected", 0)
 
 
 def test_folder_without_contract_tables_is_refused(con, tmp_path):

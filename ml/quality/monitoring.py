@@ -1,0 +1,151 @@
+"""``monitoring.pipeline_runs`` and ``monitoring.pipeline_run_tables``: what each run did.
+
+``pipeline_runs`` (CONTRACT.md section 3) holds one row per run date, replaced when
+the date is re-run. Its counts cover the delivery files processed for that business
+date (``raw._ingested_files.business_date``), per table in ``pipeline_run_tables``,
+and always reconcile:
+
+    rows_in = rows_out + rows_quarantined + rows_rejected + rows_repeated
+
+``rows_out`` are the rows loaded into raw, ``rows_quarantined`` the rows held in
+``quarantine.*``, ``rows_rejected`` the rows of files refused as a whole (rejected
+files are read again every run until fixed or removed, so they count in every run
+until then; a removed one stays counted, as ``withdrawn``, in the run that last saw it),
+``rows_repeated`` the rows of repeated deliveries (the same bytes again), not loaded twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import duckdb
+
+from ml.contract import LANDING_TABLES
+
+RUNNING, SUCCESS, FAILED = "running", "success", "failed"
+
+_RUN_COLUMNS = """
+    run_date date primary key, started_at timestamp, finished_at timestamp, status varchar,
+    rows_in bigint, rows_quarantined bigint, rows_out bigint, rows_rejected bigint,
+    rows_repeated bigint, files_in bigint, files_rejected bigint, message varchar,
+    data_docs varchar
+"""
+_TABLE_COLUMNS = """
+    run_date date, table_name varchar, files bigint, files_rejected bigint,
+    files_repeated bigint, rows_delivered bigint, rows_loaded bigint, rows_quarantined bigint,
+    rows_rejected bigint, rows_repeated bigint
+"""
+
+
+def ensure_monitoring_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the monitoring schema and both tables if they do not exist."""
+    con.execute("create schema if not exists monitoring")
+    con.execute(f"create table if not exists monitoring.pipeline_runs ({_RUN_COLUMNS})")
+    con.execute(f"create table if not exists monitoring.pipeline_run_tables ({_TABLE_COLUMNS})")
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_date: date, started_at: datetime) -> None:
+    """Replace ``run_date``'s row with a fresh one, status ``running``."""
+    ensure_monitoring_schema(con)
+    con.execute("delete from monitoring.pipeline_runs where run_date = ?", [run_date])
+    con.execute(
+        "insert into monitoring.pipeline_runs (run_date, started_at, status) values (?, ?, ?)",
+        [run_date, _utc(started_at), RUNNING],
+    )
+
+
+def record_counts(con: duckdb.DuckDBPyConnection, run_date: date) -> None:
+    """(Re)compute ``run_date``'s per-table counts and totals from ``raw._ingested_files``."""
+    ensure_monitoring_schema(con)
+    con.execute("begin transaction")
+    try:
+        _replace_counts(con, run_date)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def _replace_counts(con: duckdb.DuckDBPyConnection, run_date: date) -> None:
+    con.execute("delete from monitoring.pipeline_run_tables where run_date = ?", [run_date])
+    con.execute(
+        """
+        insert into monitoring.pipeline_run_tables
+        select ?::date, t.table_name,
+            count(f.path),
+            count(f.path) filter (where f.status = 'rejected'),
+            count(f.path) filter (where f.status = 'duplicate'),
+            coalesce(sum(f.rows_delivered), 0),
+            coalesce(sum(f.row_count) filter (where f.status in ('loaded', 'replaced')), 0),
+            coalesce(sum(f.rows_quarantined) filter (where f.status in ('loaded', 'replaced')), 0),
+            coalesce(sum(f.rows_delivered) filter (where f.status in ('rejected', 'withdrawn')), 0),
+            coalesce(sum(f.rows_delivered) filter (where f.status = 'duplicate'), 0)
+        from (select unnest(?::varchar[]) as table_name) as t
+        left join raw._ingested_files as f
+            on f.table_name = t.table_name and f.business_date = ?
+        group by t.table_name
+        order by t.table_name
+        """,
+        [run_date, list(LANDING_TABLES), run_date],
+    )
+    con.execute(
+        """
+        update monitoring.pipeline_runs as r set
+            rows_in = t.delivered, rows_out = t.loaded, rows_quarantined = t.quarantined,
+            rows_rejected = t.rejected, rows_repeated = t.repeated, files_in = t.files,
+            files_rejected = t.files_rejected
+        from (
+            select sum(rows_delivered) as delivered, sum(rows_loaded) as loaded,
+                sum(rows_quarantined) as quarantined, sum(rows_rejected) as rejected,
+                sum(rows_repeated) as repeated, sum(files) as files,
+                sum(files_rejected) as files_rejected
+            from monitoring.pipeline_run_tables where run_date = ?
+        ) as t
+        where r.run_date = ?
+        """,
+        [run_date, run_date],
+    )
+
+
+def note_gate(
+    con: duckdb.DuckDBPyConnection, run_date: date, data_docs: str | None, message: str | None
+) -> None:
+    """Keep the gate's verdict (None when it passed) and the Data Docs path on the run's row."""
+    ensure_monitoring_schema(con)
+    con.execute(
+        "update monitoring.pipeline_runs set data_docs = coalesce(?, data_docs), "
+        "message = ? where run_date = ?",
+        [data_docs, message, run_date],
+    )
+
+
+def finish_run(
+    con: duckdb.DuckDBPyConnection,
+    run_date: date,
+    status: str,
+    finished_at: datetime,
+    *,
+    only_if_running: bool = False,
+    message: str | None = None,
+) -> str | None:
+    """Set the run's final status; returns the status now recorded (None: no such run).
+
+    ``only_if_running`` leaves a run that already finished alone: the end-of-run task
+    calls it after every task, and only a run nobody marked successful failed.
+    """
+    ensure_monitoring_schema(con)
+    row = con.execute(
+        "select status from monitoring.pipeline_runs where run_date = ?", [run_date]
+    ).fetchone()
+    if row is None or (only_if_running and row[0] != RUNNING):
+        return None if row is None else row[0]
+    con.execute(
+        "update monitoring.pipeline_runs set status = ?, finished_at = ?, "
+        "message = coalesce(message, ?) where run_date = ?",
+        [status, _utc(finished_at), message, run_date],
+    )
+    return status
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
