@@ -3,8 +3,63 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
 
 # Set before anything imports evidently, mlflow or dbt.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+class BiReader:
+    """A BI tool in another process, holding a DuckDB file open read-only.
+
+    DuckDB's file lock is per process, so only a second process shows whether the
+    nightly run can be blocked by, or half-seen by, a reader.
+    """
+
+    SCRIPT = (
+        "import sys, duckdb\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "for line in sys.stdin:\n"
+        "    print(con.execute(line).fetchone()[0], flush=True)\n"
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.SCRIPT, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def query(self, sql: str) -> str:
+        """The first column of the first row, as text."""
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(sql + "\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def open_bi_reader() -> Iterator[Callable[[Path], BiReader]]:
+    """Open readers on demand; every one is closed when the test ends."""
+    readers: list[BiReader] = []
+
+    def open_reader(path: Path) -> BiReader:
+        readers.append(BiReader(path))
+        return readers[-1]
+
+    yield open_reader
+    for reader in readers:
+        reader.close()

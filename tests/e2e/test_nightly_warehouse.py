@@ -47,34 +47,6 @@ def table_fingerprints(path: Path) -> dict[str, tuple[int, str]]:
         }
 
 
-class Reader:
-    """A BI tool holding the published file open read-only, in its own process."""
-
-    SCRIPT = (
-        "import sys, duckdb\n"
-        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
-        "for line in sys.stdin:\n"
-        "    print(con.execute(line).fetchone()[0], flush=True)\n"
-    )
-
-    def __init__(self, path: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", self.SCRIPT, str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def query(self, sql: str) -> str:
-        self.process.stdin.write(sql + "\n")
-        self.process.stdin.flush()
-        return self.process.stdout.readline().strip()
-
-    def close(self) -> None:
-        self.process.stdin.close()
-        self.process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     home = tmp_path_factory.mktemp("e2e") / "home"
@@ -146,23 +118,21 @@ def test_no_personal_data_reaches_the_published_warehouse(demo):
             assert found == 0, f"clear-text email in {schema}.{table}.{column}"
 
 
-def test_rerun_with_a_reader_open_is_unblocked_unchanged_and_never_half_seen(demo):
+def test_rerun_with_a_reader_open_is_unblocked_unchanged_and_never_half_seen(demo, open_bi_reader):
     home, _ = demo
     before = table_fingerprints(published_path(home))
-    reader = Reader(published_path(home))
-    try:
-        published_before = reader.query("select published_at from meta.publication")
+    reader = open_bi_reader(published_path(home))
+    published_before = reader.query("select published_at from meta.publication")
 
-        result = salespipe(home, "run", "--date", "2024-05-29")
+    result = salespipe(home, "run", "--date", "2024-05-29")
 
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        # The open reader still sees the whole of the night it opened, not a mix.
-        assert reader.query("select published_at from meta.publication") == published_before
-        assert reader.query("select count(*) from marts.lead_features") == str(
-            before["marts.lead_features"][0]
-        )
-    finally:
-        reader.close()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # The open reader still sees the whole of the night it opened, not a mix.
+    assert reader.query("select published_at from meta.publication") == published_before
+    assert reader.query("select count(*) from marts.lead_features") == str(
+        before["marts.lead_features"][0]
+    )
+    reader.close()
     assert table_fingerprints(published_path(home)) == before
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -22,38 +19,6 @@ def build_work(path: Path, revenue_rows: int) -> None:
             "create or replace table marts.daily_revenue as "
             f"select range as day from range({revenue_rows})"
         )
-
-
-class Reader:
-    """A BI tool in another process, holding the published file open read-only."""
-
-    SCRIPT = textwrap.dedent(
-        """
-        import sys, duckdb
-        con = duckdb.connect(sys.argv[1], read_only=True)
-        for line in sys.stdin:
-            print(con.execute(line).fetchone()[0], flush=True)
-        """
-    )
-
-    def __init__(self, path: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", self.SCRIPT, str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def query(self, sql: str) -> str:
-        assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(sql + "\n")
-        self.process.stdin.flush()
-        return self.process.stdout.readline().strip()
-
-    def close(self) -> None:
-        if self.process.stdin:
-            self.process.stdin.close()
-        self.process.wait(timeout=30)
 
 
 def test_publishes_bi_schemas_only(tmp_path):
@@ -78,22 +43,20 @@ def test_publishes_bi_schemas_only(tmp_path):
     assert [p.name for p in published.parent.iterdir()] == ["salespipe.duckdb"]
 
 
-def test_open_reader_neither_blocks_the_night_nor_sees_it_half_done(tmp_path):
+def test_open_reader_neither_blocks_the_night_nor_sees_it_half_done(tmp_path, open_bi_reader):
     work, published = tmp_path / "work.duckdb", tmp_path / "salespipe.duckdb"
     build_work(work, revenue_rows=3)
     publish_warehouse(work, published, date(2024, 5, 1))
-    reader = Reader(published)
-    try:
-        assert reader.query("select count(*) from marts.daily_revenue") == "3"
+    reader = open_bi_reader(published)
+    assert reader.query("select count(*) from marts.daily_revenue") == "3"
 
-        build_work(work, revenue_rows=5)  # the next night writes while the reader is open
-        publish_warehouse(work, published, date(2024, 5, 2))
+    build_work(work, revenue_rows=5)  # the next night writes while the reader is open
+    publish_warehouse(work, published, date(2024, 5, 2))
 
-        # The open reader keeps a consistent view of the night it opened...
-        assert reader.query("select count(*) from marts.daily_revenue") == "3"
-        assert reader.query("select business_date from meta.publication") == "2024-05-01"
-    finally:
-        reader.close()
+    # The open reader keeps a consistent view of the night it opened...
+    assert reader.query("select count(*) from marts.daily_revenue") == "3"
+    assert reader.query("select business_date from meta.publication") == "2024-05-01"
+    reader.close()
     # ...and the next reader sees the whole new night.
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from marts.daily_revenue").fetchone() == (5,)
