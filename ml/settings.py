@@ -22,6 +22,7 @@ LANDING_VAR = "SALESPIPE_LANDING"
 PII_KEY_VAR = "SALESPIPE_PII_KEY"
 DBT_THREADS_VAR = "SALESPIPE_DBT_THREADS"
 DUCKDB_MEMORY_VAR = "SALESPIPE_DUCKDB_MEMORY_LIMIT"
+CONFIG_VAR = "SALESPIPE_CONFIG"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -52,6 +53,23 @@ class Settings:
     pii_key_override: str | None = None
     # DuckDB's memory cap for dbt builds (DuckDB's own default is 80% of RAM).
     duckdb_memory_limit: str = "6GB"
+    # The per-install YAML configuration (ml.config_file); default <home>/salespipe.yml.
+    config_path: Path | None = None
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_path or self.home / "salespipe.yml"
+
+    def lead_scoring(self):  # -> ml.lead_scoring.config.LeadScoringConfig
+        """The lead-scoring section of the configuration file, defaults filled in.
+
+        Raises:
+            ml.config_file.ConfigError: the file is invalid.
+        """
+        from ml.config_file import load_section
+        from ml.lead_scoring.config import LeadScoringConfig
+
+        return load_section(self.config_file, "lead_scoring", LeadScoringConfig)
 
     @property
     def warehouse(self) -> Path:
@@ -121,6 +139,7 @@ class Settings:
             "mlflow_tracking_uri": self.mlflow_tracking_uri,
             "airflow_home": str(self.airflow_home),
             "reports": str(self.reports),
+            "config_file": str(self.config_file),
             "dbt_project": str(self.dbt_project_dir),
             "dags_folder": str(self.dags_folder),
         }
@@ -146,4 +165,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         dbt_threads=int(threads_text),
         pii_key_override=env.get(PII_KEY_VAR) or None,
         duckdb_memory_limit=env.get(DUCKDB_MEMORY_VAR) or "6GB",
+        config_path=Path(env[CONFIG_VAR]).expanduser().resolve() if env.get(CONFIG_VAR) else None,
     )

@@ -1,0 +1,96 @@
+"""What lead scoring is allowed to do: the label, the data it needs, the promotion gate.
+
+Defaults follow the commercial anchors: Salesforce Einstein's minimums (1,000 leads,
+120 converted) and Dynamics 365's time-ordered 20% holdout. Every field is logged to
+MLflow as a parameter of the training run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class LogisticParams:
+    """The baseline: one-hot + scaled logistic regression."""
+
+    C: float = 0.5
+    max_iter: int = 500
+
+
+@dataclass(frozen=True)
+class XGBoostParams:
+    """XGBoost ``hist`` trees; early stopping on the calibration slice caps the rounds."""
+
+    n_estimators: int = 400
+    max_depth: int = 5
+    learning_rate: float = 0.08
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    min_child_weight: float = 5.0
+    reg_lambda: float = 1.0
+    early_stopping_rounds: int = 30
+    n_jobs: int = 2
+
+
+@dataclass(frozen=True)
+class LeadScoringConfig:
+    """Label, sufficiency, split, promotion and grading rules for lead scoring."""
+
+    # Label: converted within this many days of the lead's creation.
+    label_window_days: int = 90
+    # Data sufficiency (Einstein): below either, no model is promoted.
+    min_mature_leads: int = 1000
+    min_converted_leads: int = 120
+    # Holdout: the most recent share of mature leads by creation time (Dynamics: 20%).
+    holdout_fraction: float = 0.2
+    # The most recent share of the training leads fits the Platt calibration.
+    calibration_fraction: float = 0.15
+    # Training rows are lead snapshots; above this many, a seeded sample of leads is used.
+    max_training_rows: int = 3_000_000
+    # Promotion gate: the challenger's holdout AUC must exceed the champion's, on the
+    # same rows, by this much (negative = tolerance, e.g. -0.01), and its expected
+    # calibration error must stay under the limit.
+    promotion_margin: float = 0.001
+    max_calibration_error: float = 0.05
+    # A first champion must at least beat this AUC.
+    min_auc: float = 0.6
+    # Fewer holdout rows than this unseen by the champion: compare on the whole holdout.
+    min_comparison_rows: int = 500
+    # Retrain when the champion is older than this (Einstein: 10 days).
+    retrain_every_days: int = 7
+    # Grades on the calibrated probability: A >= 0.5, B >= 0.3, C >= 0.15, else D.
+    grade_cutoffs: tuple[float, float, float] = (0.5, 0.3, 0.15)
+    # Feature columns no model may use, besides those a mapping marks as leakage.
+    leakage_columns: tuple[str, ...] = ()
+    # The fallback when no champion exists: smoothed conversion rate per lead source,
+    # shrunk to the overall rate with this many pseudo-leads; the overall rate itself
+    # defaults to this when no lead has a mature label yet.
+    prior_pseudo_leads: int = 50
+    prior_default_rate: float = 0.1
+    top_factors: int = 3
+    seed: int = 42
+    logistic: LogisticParams = field(default_factory=LogisticParams)
+    xgboost: XGBoostParams = field(default_factory=XGBoostParams)
+
+    def __post_init__(self) -> None:
+        a, b, c = self.grade_cutoffs
+        if not 1 >= a > b > c > 0:
+            raise ValueError(
+                "grade_cutoffs must be decreasing probabilities in (0, 1], "
+                f"got {self.grade_cutoffs}"
+            )
+        if not 0 < self.holdout_fraction < 1 or not 0 < self.calibration_fraction < 1:
+            raise ValueError("holdout_fraction and calibration_fraction must be in (0, 1)")
+        if self.label_window_days < 1:
+            raise ValueError(f"label_window_days must be at least 1, got {self.label_window_days}")
+
+    def as_params(self) -> dict[str, object]:
+        """Flat ``section.name -> value`` pairs for ``mlflow.log_params``."""
+        flat: dict[str, object] = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, dict):
+                flat.update({f"{key}.{k}": v for k, v in value.items()})
+            else:
+                flat[key] = value
+        return flat

@@ -1,0 +1,87 @@
+"""Reading lead scoring's inputs from the warehouse, and writing ``ml.lead_scores``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+_FEATURES = "select * from marts.lead_features"
+
+
+def read_training_snapshots(
+    con: duckdb.DuckDBPyConnection, business_date: date, window_days: int, max_rows: int, seed: int
+) -> pd.DataFrame:
+    """Snapshots of leads whose label window has closed by ``business_date``, with
+    ``converted_at`` from ``lead_outcomes``.
+
+    Above ``max_rows`` snapshots, a deterministic sample of whole leads (by a seeded hash
+    of the lead id) keeps memory flat at millions of leads.
+    """
+    mature = f"""
+        select features.*, outcomes.converted_at
+        from ({_FEATURES}) as features
+        inner join marts.lead_outcomes as outcomes using (lead_id)
+        where features.created_at + to_days(cast(? as integer)) < cast(? as date) + interval 1 day
+    """
+    params = [window_days, business_date]
+    rows = con.execute(f"select count(*) from ({mature})", params).fetchone()[0]
+    if rows > max_rows:
+        keep = max_rows / rows
+        log.info(
+            "training on a %.0f%% sample of leads (%s snapshots in all)", keep * 100, f"{rows:,}"
+        )
+        query = f"select * from ({mature}) where hash(lead_id || ?) % 1000000 < ?"
+        params = [*params, str(seed), int(keep * 1_000_000)]
+    else:
+        query = mature
+    return con.execute(query, params).df()
+
+
+def read_open_leads(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
+    """The ``lead_features`` rows of ``business_date``: every lead open at its end."""
+    return con.execute(
+        f"select * from ({_FEATURES}) where as_of_date = ? order by lead_id", [business_date]
+    ).df()
+
+
+def read_leakage_columns(landing: Path) -> set[str]:
+    """Lead columns a mapping marked as leakage (``<landing>/_mapping.json``), if any."""
+    marker = landing / "_mapping.json"
+    if not marker.exists():
+        return set()
+    return set(json.loads(marker.read_text()).get("leakage_columns", {}).get("leads", []))
+
+
+_SCORES_DDL = """
+    create table if not exists ml.lead_scores (
+        lead_id varchar, score_date date, conversion_probability double, score smallint,
+        percentile double, grade varchar, top_factors varchar, model_name varchar,
+        model_version varchar, scoring_method varchar, scored_at timestamp
+    )
+"""
+
+
+def write_lead_scores(
+    con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, score_date: date
+) -> int:
+    """Replace ``score_date``'s rows of ``ml.lead_scores`` with ``scores``, in one transaction."""
+    con.execute("create schema if not exists ml")
+    con.execute(_SCORES_DDL)
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from ml.lead_scores where score_date = ?", [score_date])
+        con.register("new_scores", scores)
+        con.execute("insert into ml.lead_scores by name select * from new_scores")
+        con.unregister("new_scores")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(scores)

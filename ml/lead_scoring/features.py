@@ -1,0 +1,131 @@
+"""From the ``lead_features`` mart to model inputs and labels.
+
+A model scores leads that are still open, as of the scoring night. So a training row is
+a snapshot of an open lead as of some night (a row of ``lead_features``), not the lead
+at the end of its life, and its label is what then became of the lead:
+
+    label = the lead converted within ``label_window_days`` of its creation
+
+A lead whose window has not closed by the business date is **not** a negative: it may
+still convert. Its snapshots are left out of training altogether (positives too, or the
+recent leads would look better than they are).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+# Columns of lead_features that identify or time a row, or are free text: never features.
+NON_FEATURE_COLUMNS = frozenset(
+    {"lead_id", "as_of_date", "created_at", "lead_version_updated_at", "title", "account_id"}
+)
+LABEL = "converted_in_window"
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which columns a model uses, by kind, and which it was refused and why."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    excluded: dict[str, str]
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+
+def feature_spec(features: pd.DataFrame, leakage: frozenset[str] | set[str]) -> FeatureSpec:
+    """Split the mart's columns into numeric and categorical features.
+
+    ``leakage`` holds columns a mapping or the configuration marks as leaking the outcome;
+    they are never features, whatever their type. Booleans count as numeric (0/1), and
+    so does a custom ``attr_*`` field (delivered as text) whose every value is a number.
+    """
+    numeric: list[str] = []
+    categorical: list[str] = []
+    excluded: dict[str, str] = {}
+    for column in features.columns:
+        if column in NON_FEATURE_COLUMNS:
+            excluded[column] = "identifier, timestamp or free text"
+        elif column in leakage:
+            excluded[column] = "marked as leakage"
+        elif _is_numeric(features[column]):
+            numeric.append(column)
+        else:
+            categorical.append(column)
+    return FeatureSpec(tuple(numeric), tuple(categorical), excluded)
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return True
+    if not str(values.name).startswith("attr_"):
+        return False
+    present = values.dropna()
+    if present.empty:
+        return False
+    sample = present.sample(min(len(present), 10_000), random_state=0)
+    return bool(pd.to_numeric(sample, errors="coerce").notna().all())
+
+
+def model_inputs(features: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """The feature columns in a stable form: numbers as float, categories as str or None.
+
+    Raises:
+        KeyError: a column the model was trained on is missing (the mart changed shape).
+    """
+    missing = [c for c in spec.columns if c not in features.columns]
+    if missing:
+        raise KeyError(
+            f"lead_features lacks columns the model was trained on: {', '.join(missing)}"
+        )
+    out = pd.DataFrame(index=features.index)
+    for column in spec.numeric:
+        out[column] = pd.to_numeric(features[column], errors="coerce").astype("float64")
+    for column in spec.categorical:
+        values = features[column].astype("object")
+        out[column] = values.where(values.notna(), None).map(lambda v: v if v is None else str(v))
+    return out
+
+
+def labelled_snapshots(
+    features: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    business_date: date,
+    label_window_days: int,
+) -> pd.DataFrame:
+    """Snapshots whose label is known by ``business_date``, with the label column.
+
+    Args:
+        features: ``lead_features`` rows (at least lead_id, as_of_date, created_at).
+        outcomes: ``lead_outcomes`` rows (lead_id, converted_at) as of ``business_date``.
+        business_date: the last day whose events are known.
+        label_window_days: the label's window after creation.
+
+    Returns:
+        The mature rows of ``features`` with a boolean ``converted_in_window`` column,
+        ordered by creation time then as-of date.
+    """
+    window = pd.Timedelta(days=label_window_days)
+    known_until = pd.Timestamp(business_date + timedelta(days=1))
+    converted_at = features["lead_id"].map(outcomes.set_index("lead_id")["converted_at"])
+    created_at = pd.to_datetime(features["created_at"])
+    window_closes = created_at + window
+    mature = (window_closes <= known_until).to_numpy()
+    label = (converted_at.notna() & (pd.to_datetime(converted_at) < window_closes)).to_numpy()
+    rows = features.loc[mature].copy()
+    rows[LABEL] = label[mature]
+    return rows.sort_values(["created_at", "lead_id", "as_of_date"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def sufficiency(rows: pd.DataFrame) -> tuple[int, int]:
+    """(mature leads, of which converted in the window), counted per lead, not per snapshot."""
+    per_lead = rows.groupby("lead_id", sort=False)[LABEL].max()
+    return int(len(per_lead)), int(np.count_nonzero(per_lead.to_numpy()))

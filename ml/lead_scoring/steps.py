@@ -1,0 +1,186 @@
+"""Lead scoring as the DAGs call it: train (when due), gate, and score one business date.
+
+Each step opens the working warehouse and MLflow itself and takes the business date
+from the DAG run; nothing here asks the clock what day it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ml.lead_scoring import data
+from ml.lead_scoring.config import LeadScoringConfig
+from ml.lead_scoring.factors import factors_json, top_factor_rows
+from ml.lead_scoring.features import model_inputs
+from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
+from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame
+from ml.lead_scoring.training import TrainingOutcome, train_and_gate
+from ml.registry.aliases import alias_version, notice_manual_moves
+from ml.registry.tracking import CHAMPION, configure_mlflow
+from ml.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "lead_scoring"
+SCHEDULE, NO_CHAMPION, MANUAL, DRIFT = "schedule", "no_champion", "manual", "drift"
+
+
+def train_lead_model(
+    business_date: date, trigger: str = MANUAL, settings: Settings | None = None
+) -> TrainingOutcome:
+    """Train both candidates on the labels known by ``business_date``, register the best
+    as ``challenger`` and promote it to ``champion`` if it passes the gate.
+
+    ``trigger`` (schedule, no_champion, manual, drift) is recorded on the run. This is
+    the entry point a drift alert calls.
+    """
+    settings = settings or load_settings()
+    return train_and_gate(business_date, trigger, settings, settings.lead_scoring())
+
+
+def train_lead_model_if_due(business_date: date, settings: Settings | None = None) -> str:
+    """Train when there is no champion, or the last training is ``retrain_every_days`` old.
+
+    Returns what was decided, for the task log.
+    """
+    settings = settings or load_settings()
+    config = settings.lead_scoring()
+    configure_mlflow(settings)
+    import mlflow
+
+    if alias_version(mlflow.MlflowClient(), MODEL_NAME, CHAMPION) is None:
+        outcome = train_and_gate(business_date, NO_CHAMPION, settings, config)
+        return f"no champion: trained; {outcome.summary}"
+    last = _last_training_date(settings)
+    if last is not None and (business_date - last).days < config.retrain_every_days:
+        return (
+            f"not due: last trained for {last}, retraining every {config.retrain_every_days} days"
+        )
+    outcome = train_and_gate(business_date, SCHEDULE, settings, config)
+    return f"due (last trained for {last}): {outcome.summary}"
+
+
+def _last_training_date(settings: Settings) -> date | None:
+    import mlflow
+
+    experiment = mlflow.get_experiment_by_name(MODEL_NAME)
+    if experiment is None:
+        return None
+    runs = mlflow.search_runs(
+        [experiment.experiment_id],
+        filter_string="tags.salespipe_kind = 'training'",
+        order_by=["params.business_date DESC"],
+        max_results=1,
+        output_format="list",
+    )
+    return date.fromisoformat(runs[0].data.params["business_date"]) if runs else None
+
+
+@dataclass(frozen=True)
+class ScoringOutcome:
+    rows: int
+    model_name: str
+    model_version: str
+    scoring_method: str
+
+
+def score_open_leads(business_date: date, settings: Settings | None = None) -> ScoringOutcome:
+    """Score every lead open at the end of ``business_date`` with ``lead_scoring@champion``
+    (the documented prior without one) and replace that date in ``ml.lead_scores``.
+
+    Raises:
+        ml.quality.outcomes.SuiteFailedError: the scores break expectations/ml/lead_scores.yml;
+            nothing is written.
+    """
+    from ml.quality import validate_frame
+
+    settings = settings or load_settings()
+    config = settings.lead_scoring()
+    configure_mlflow(settings)
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
+        leads = data.read_open_leads(con, business_date)
+        if champion is None:
+            snapshots = data.read_training_snapshots(
+                con, business_date, config.label_window_days, config.max_training_rows, config.seed
+            )
+    log.info("scoring %s open leads as of %s", f"{len(leads):,}", business_date)
+    if champion is not None:
+        probability, long, name, version, method = _score_with_champion(leads, champion, config)
+    else:
+        probability, long, name, version, method = _score_with_prior(
+            leads, snapshots, business_date, config
+        )
+    scores = lead_scores_frame(
+        leads["lead_id"],
+        probability,
+        factors_json(long, len(leads)),
+        score_date=business_date,
+        model_name=name,
+        model_version=version,
+        scoring_method=method,
+        scored_at=datetime.now(UTC),
+        grade_cutoffs=config.grade_cutoffs,
+    )
+    validate_frame(scores, "ml.lead_scores").raise_for_failures()
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        data.write_lead_scores(con, scores, business_date)
+    log.info("wrote %s scores for %s from %s v%s", f"{len(scores):,}", business_date, name, version)
+    return ScoringOutcome(len(scores), name, version, method)
+
+
+def _score_with_champion(
+    leads: pd.DataFrame, version: str, config: LeadScoringConfig
+) -> tuple[np.ndarray, pd.DataFrame, str, str, str]:
+    from ml.lead_scoring.pyfunc import load_lead_model
+
+    # Load the version the alias resolved to, not the alias again: a hand move between
+    # the two would otherwise write one version's number on another's scores.
+    model = load_lead_model(f"models:/{MODEL_NAME}/{version}")
+    inputs = model_inputs(leads, model.spec)
+    if inputs.empty:
+        return np.array([]), _no_factors(), MODEL_NAME, version, MODEL
+    contributions, bias = model.contributions(inputs)
+    probability = 1.0 / (1.0 + np.exp(-(contributions.sum(axis=1) + bias)))
+    long = top_factor_rows(contributions, inputs, model.spec.columns, config.top_factors)
+    return probability, long, MODEL_NAME, version, MODEL
+
+
+def _score_with_prior(
+    leads: pd.DataFrame, snapshots: pd.DataFrame, business_date: date, config: LeadScoringConfig
+) -> tuple[np.ndarray, pd.DataFrame, str, str, str]:
+    from ml.lead_scoring.features import labelled_snapshots
+
+    outcomes = snapshots[["lead_id", "converted_at"]].drop_duplicates("lead_id")
+    labelled = labelled_snapshots(snapshots, outcomes, business_date, config.label_window_days)
+    prior = fit_source_prior(labelled, config.prior_pseudo_leads, config.prior_default_rate)
+    log.warning(
+        "no lead_scoring champion: scoring with the source prior "
+        "(%d mature leads, overall rate %.3f)",
+        prior.mature_leads, prior.overall_rate,
+    )  # fmt: skip
+    version = f"{business_date.isoformat()}-{prior.mature_leads}leads"
+    return (
+        prior.probability(leads["source"]),
+        prior_factors(prior, leads["source"]) if len(leads) else _no_factors(),
+        PRIOR_MODEL_NAME,
+        version,
+        PRIOR,
+    )
+
+
+def _no_factors() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype=t) for c, t in [("row", "int64"), ("direction", "object"),
+         ("rank", "int64"), ("feature", "object"), ("label", "object"), ("value", "object"),
+         ("impact", "float64")]}
+    )  # fmt: skip

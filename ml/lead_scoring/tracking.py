@@ -1,0 +1,68 @@
+"""Logging a training run to MLflow: one parent run per training, one nested run per
+candidate with its metrics and figures, and the best candidate registered as a new
+version of ``lead_scoring`` with its provenance tags."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+
+from ml.lead_scoring import plots
+from ml.lead_scoring.pyfunc import ARTIFACT_KEY, pip_requirements, save_lead_model
+from ml.lead_scoring.train import Candidate, feature_importance
+
+MODEL_NAME = "lead_scoring"
+
+
+def log_candidate(
+    candidate: Candidate, holdout_inputs: pd.DataFrame, holdout_labels: np.ndarray
+) -> None:
+    """Metrics, the three figures and the importance table of one candidate, in the active run."""
+    mlflow.log_metrics({f"holdout_{k}": v for k, v in candidate.metrics.as_dict().items()})
+    mlflow.log_metric("fit_seconds", candidate.fit_seconds)
+    mlflow.log_params({"estimator": candidate.name, "platt_slope": candidate.model.platt_slope})
+    y, p = holdout_labels, candidate.holdout_probability
+    importance = feature_importance(candidate.model, holdout_inputs)
+    for name, figure in (
+        ("calibration.png", plots.calibration_figure(y, p, f"{candidate.name}: calibration")),
+        ("lift_gain.png", plots.lift_gain_figure(y, p, f"{candidate.name}: lift and gain")),
+        ("feature_importance.png", plots.importance_figure(importance, candidate.name)),
+    ):
+        mlflow.log_figure(figure, f"plots/{name}")
+        plt.close(figure)
+    mlflow.log_text(importance.to_csv(), "feature_importance.csv")
+
+
+def register_candidate(
+    candidate: Candidate, example_inputs: pd.DataFrame, tags: dict[str, str]
+) -> str:
+    """Log the candidate as a pyfunc in the active run, register it, tag the version.
+
+    Returns the new version number.
+    """
+    example = example_inputs.head(5)
+    signature = infer_signature(
+        example, pd.DataFrame({"conversion_probability": candidate.model.predict_proba(example)})
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        artifact = save_lead_model(candidate.model, Path(folder))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(Path(__file__).with_name("mlflow_model.py")),
+            artifacts={ARTIFACT_KEY: str(artifact)},
+            signature=signature,
+            input_example=example,
+            pip_requirements=pip_requirements(),
+            registered_model_name=MODEL_NAME,
+        )
+    version = str(info.registered_model_version)
+    client = mlflow.MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(MODEL_NAME, version, key, value)
+    return version

@@ -1,0 +1,189 @@
+"""One training: read the mature snapshots, check there is enough data, fit and log both
+candidates, register the best as ``challenger`` and run the promotion gate."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import mlflow
+import numpy as np
+import pandas as pd
+
+from ml.lead_scoring import data
+from ml.lead_scoring.config import LeadScoringConfig
+from ml.lead_scoring.features import (
+    LABEL,
+    feature_spec,
+    labelled_snapshots,
+    model_inputs,
+    sufficiency,
+)
+from ml.lead_scoring.split import split_rows
+from ml.lead_scoring.tracking import MODEL_NAME, log_candidate, register_candidate
+from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
+from ml.metrics import classification_metrics
+from ml.registry import history
+from ml.registry.aliases import move_alias, notice_manual_moves
+from ml.registry.gate import GateDecision, decide_promotion
+from ml.registry.provenance import code_version, data_fingerprint
+from ml.registry.tracking import CHALLENGER, CHAMPION, use_experiment
+from ml.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """What a training did: the registered version (None if none), and the gate's verdict."""
+
+    run_id: str
+    version: str | None
+    promoted: bool
+    summary: str
+
+
+def train_and_gate(
+    business_date: date, trigger: str, settings: Settings, config: LeadScoringConfig
+) -> TrainingOutcome:
+    use_experiment(settings, MODEL_NAME)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        snapshots = data.read_training_snapshots(
+            con, business_date, config.label_window_days, config.max_training_rows, config.seed
+        )
+    outcomes = snapshots[["lead_id", "converted_at"]].drop_duplicates("lead_id")
+    rows = labelled_snapshots(snapshots, outcomes, business_date, config.label_window_days)
+    leads, converted = sufficiency(rows)
+    leakage = data.read_leakage_columns(settings.landing) | set(config.leakage_columns)
+    with mlflow.start_run(run_name=f"train {business_date} ({trigger})") as run:
+        mlflow.set_tags({"salespipe_kind": "training", "trigger": trigger})
+        mlflow.log_params({"business_date": business_date.isoformat(), **config.as_params()})
+        mlflow.log_metrics({"mature_leads": leads, "converted_leads": converted, "rows": len(rows)})
+        if leads < config.min_mature_leads or converted < config.min_converted_leads:
+            summary = (
+                f"insufficient data: {leads} mature leads ({config.min_mature_leads} needed), "
+                f"{converted} converted ({config.min_converted_leads} needed); no model trained"
+            )
+            mlflow.set_tag("validation_status", "insufficient_data")
+            log.warning("lead scoring %s: %s", business_date, summary)
+            return TrainingOutcome(run.info.run_id, None, False, summary)
+        spec = feature_spec(snapshots.drop(columns="converted_at"), leakage)
+        split = split_rows(rows, config.holdout_fraction, config.calibration_fraction, config.seed)
+        mlflow.log_params({"split_method": split.method, "features": ",".join(spec.columns),
+                           "excluded_features": ",".join(sorted(spec.excluded))})  # fmt: skip
+        candidates = fit_candidates(rows, spec, split, config)
+        inputs = model_inputs(rows, spec)
+        holdout_x, holdout_y = inputs.iloc[split.holdout], rows[LABEL].to_numpy()[split.holdout]
+        for candidate in candidates:
+            with mlflow.start_run(run_name=candidate.name, nested=True):
+                log_candidate(candidate, holdout_x, holdout_y)
+        best = best_candidate(candidates)
+        mlflow.log_metrics({f"best_holdout_{k}": v for k, v in best.metrics.as_dict().items()})
+        tags = _version_tags(rows, inputs, split, business_date, best, config, trigger)
+        version = register_candidate(best, inputs.iloc[split.train], tags)
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            client = mlflow.MlflowClient()
+            move_alias(client, con, model_name=MODEL_NAME, alias=CHALLENGER, version=version,
+                       action=history.CHALLENGER, moved_by=f"training ({trigger})",
+                       reason=f"trained for {business_date}", run_date=business_date)  # fmt: skip
+            champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
+            decision = _gate(best, champion, rows.iloc[split.holdout], holdout_x, holdout_y, config)
+            client.set_model_version_tag(MODEL_NAME, version, "gate_decision", decision.reason)
+            client.set_model_version_tag(
+                MODEL_NAME,
+                version,
+                "validation_status",
+                "promoted" if decision.promote else "rejected",
+            )
+            if decision.promote:
+                move_alias(client, con, model_name=MODEL_NAME, alias=CHAMPION, version=version,
+                           action=history.PROMOTE, moved_by=f"promotion gate ({trigger})",
+                           reason=decision.reason, run_date=business_date)  # fmt: skip
+        mlflow.set_tags({"gate_decision": decision.reason, "registered_version": version})
+    verdict = "promoted to champion" if decision.promote else "stays challenger"
+    summary = f"{best.name} v{version} {verdict}: {decision.reason}"
+    log.info("lead scoring %s: %s", business_date, summary)
+    return TrainingOutcome(run.info.run_id, version, decision.promote, summary)
+
+
+def _gate(
+    best: Candidate,
+    champion: str | None,
+    holdout_rows: pd.DataFrame,
+    holdout_x: pd.DataFrame,
+    holdout_y: np.ndarray,
+    config: LeadScoringConfig,
+) -> GateDecision:
+    """Compare with the champion on the holdout rows it never trained on (all of them if
+    too few), with the calibration limit and the minimum AUC as checks."""
+    challenger_p, champion_auc = best.holdout_probability, None
+    mask = np.ones(len(holdout_y), dtype=bool)
+    if champion is not None:
+        from ml.lead_scoring.pyfunc import load_lead_model
+
+        model = load_lead_model(f"models:/{MODEL_NAME}/{champion}")
+        seen_until = (
+            mlflow.MlflowClient()
+            .get_model_version(MODEL_NAME, champion)
+            .tags.get("holdout_starts_at")
+        )
+        if seen_until:
+            unseen = (
+                pd.to_datetime(holdout_rows["created_at"]) >= pd.Timestamp(seen_until)
+            ).to_numpy()
+            if (
+                unseen.sum() >= config.min_comparison_rows
+                and 0 < holdout_y[unseen].sum() < unseen.sum()
+            ):
+                mask = unseen
+        try:
+            champion_p = model.predict_proba(model_inputs(holdout_rows[mask], model.spec))
+            champion_auc = classification_metrics(holdout_y[mask], champion_p).roc_auc
+        except KeyError as exc:  # the champion needs columns the mart no longer has
+            champion_auc = float("-inf")
+            log.warning("champion v%s cannot score tonight's data: %s", champion, exc)
+    metrics = classification_metrics(holdout_y[mask], challenger_p[mask])
+    ece = best.metrics.expected_calibration_error
+    return decide_promotion(
+        metric=f"holdout AUC on {mask.sum():,} rows",
+        challenger=metrics.roc_auc,
+        champion=champion_auc,
+        higher_is_better=True,
+        margin=config.promotion_margin,
+        checks={
+            "calibration": (
+                ece <= config.max_calibration_error,
+                f"expected calibration error {ece:.4f} (limit {config.max_calibration_error})",
+            ),
+            "minimum AUC": (
+                best.metrics.roc_auc >= config.min_auc,
+                f"holdout AUC {best.metrics.roc_auc:.4f} (minimum {config.min_auc})",
+            ),
+        },
+    )
+
+
+def _version_tags(rows, inputs, split, business_date, best, config, trigger) -> dict[str, str]:
+    created = pd.to_datetime(rows["created_at"])
+    train_created = created.iloc[np.concatenate([split.train, split.calibration])]
+    return {
+        "business_date": business_date.isoformat(),
+        "training_window": f"leads created {train_created.min():%Y-%m-%d} to "
+        f"{train_created.max():%Y-%m-%d}; labels ({config.label_window_days}-day window) "
+        f"known by {business_date}",
+        "holdout_starts_at": ""
+        if split.holdout_starts_at is None
+        else str(split.holdout_starts_at),
+        "split_method": split.method,
+        "data_fingerprint": data_fingerprint(
+            pd.concat([rows[["lead_id", "as_of_date", LABEL]], inputs], axis=1)
+        ),
+        "code_version": code_version(),
+        "estimator": best.name,
+        "trigger": trigger,
+        "validation_status": "pending",
+        "holdout_auc": f"{best.metrics.roc_auc:.4f}",
+        "holdout_ece": f"{best.metrics.expected_calibration_error:.4f}",
+    }

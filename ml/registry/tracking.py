@@ -1,0 +1,36 @@
+"""Pointing MLflow at the install's own store, explicitly, in every process.
+
+The embedded default is a SQLite tracking store and a local artifact folder under
+``$SALESPIPE_HOME/mlflow`` (the file store is deprecated and raises in MLflow 3).
+"""
+
+from __future__ import annotations
+
+from ml.settings import Settings
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def configure_mlflow(settings: Settings) -> None:
+    """Set the tracking and registry URIs of this process to the install's store."""
+    import mlflow
+
+    settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+
+
+def use_experiment(settings: Settings, name: str) -> str:
+    """Make ``name`` the active experiment (created with its artifacts under home) and
+    return its id. One experiment per use case."""
+    import mlflow
+
+    configure_mlflow(settings)
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is None:
+        location = (settings.mlflow_artifacts / name).as_uri()
+        experiment_id = mlflow.create_experiment(name, artifact_location=location)
+    else:
+        experiment_id = experiment.experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
