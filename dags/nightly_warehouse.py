@@ -28,7 +28,7 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import CronDataIntervalTimetable, dag, task, teardown
-from salespipe_assets import MART_ASSETS, PUBLISHED_WAREHOUSE
+from salespipe_assets import MART_ASSETS, PUBLISHED_WAREHOUSE, WAREHOUSE_POOL, business_date_extra
 
 
 @dag(
@@ -47,6 +47,7 @@ from salespipe_assets import MART_ASSETS, PUBLISHED_WAREHOUSE
         "owner": "data-engineering",
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
+        "pool": WAREHOUSE_POOL,
     },
 )
 def nightly_warehouse():
@@ -75,7 +76,7 @@ def nightly_warehouse():
             raise AirflowFailException(str(exc)) from exc
 
     @task(outlets=list(MART_ASSETS.values()))
-    def build_warehouse(data_interval_start=None) -> None:
+    def build_warehouse(data_interval_start=None, outlet_events=None) -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
         from ml.quality.steps import QualityGateError
@@ -85,12 +86,17 @@ def nightly_warehouse():
             build_warehouse(data_interval_start.date())
         except QualityGateError as exc:
             raise AirflowFailException(str(exc)) from exc
+        # Asset-scheduled DAGs have no data interval: the events tell them the date.
+        for asset in MART_ASSETS.values():
+            outlet_events[asset].extra = business_date_extra(data_interval_start.date())
 
     @task(outlets=[PUBLISHED_WAREHOUSE])
-    def publish_warehouse(data_interval_start=None) -> dict:
+    def publish_warehouse(data_interval_start=None, outlet_events=None) -> dict:
         from ml.warehouse.steps import publish_for_readers
 
-        return publish_for_readers(data_interval_start.date()).row_counts
+        counts = publish_for_readers(data_interval_start.date()).row_counts
+        outlet_events[PUBLISHED_WAREHOUSE].extra = business_date_extra(data_interval_start.date())
+        return counts
 
     @teardown
     def record_run(data_interval_start=None) -> str | None:

@@ -7,6 +7,7 @@ and visible in its UI.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 from ml.settings import HOME_VAR, LANDING_VAR, TELEMETRY_OPT_OUTS, Settings
 
 NIGHTLY_WAREHOUSE_DAG = "nightly_warehouse"
+WAREHOUSE_POOL = "salespipe_warehouse"  # the DAGs' one-slot pool (dags/salespipe_assets.py)
 
 
 class AirflowRunError(Exception):
@@ -61,14 +63,21 @@ def migrate_metadata_db(settings: Settings) -> None:
         AirflowRunError: the migration failed.
     """
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        airflow_command("db", "migrate"),
-        env=airflow_environment(settings),
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise AirflowRunError("airflow db migrate failed:\n" + result.stderr[-4000:])
+    marker = settings.airflow_home / ".salespipe-pool"
+    commands = [airflow_command("db", "migrate")]
+    if not marker.exists():
+        # DuckDB takes one writer per file: the tasks that open the working warehouse
+        # share one slot, so asset-triggered DAGs queue instead of failing on the lock.
+        commands.append(
+            airflow_command("pools", "set", WAREHOUSE_POOL, "1", "salespipe working warehouse")
+        )
+    for command in commands:
+        result = subprocess.run(
+            command, env=airflow_environment(settings), capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise AirflowRunError(f"{' '.join(command[1:3])} failed:\n" + result.stderr[-4000:])
+    marker.touch()
 
 
 def logical_date_for(business_date: date) -> str:
@@ -87,6 +96,7 @@ def run_dag_for_date(
     *,
     log_file: Path,
     progress: Callable[[str], None] | None = None,
+    conf: dict | None = None,
 ) -> None:
     """Run one DAG for a business date through ``airflow dags test``, logging to ``log_file``.
 
@@ -96,6 +106,8 @@ def run_dag_for_date(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     tail: deque[str] = deque(maxlen=30)
     command = airflow_command("dags", "test", dag_id, logical_date_for(business_date))
+    if conf:
+        command += ["--conf", json.dumps(conf)]
     with (
         log_file.open("w") as log,
         subprocess.Popen(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from ml.cli_models import add_models_parser
 from ml.settings import Settings, load_settings
 
 log = logging.getLogger("salespipe")
@@ -43,8 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_known_failure(exc: Exception) -> bool:
     from ml.airflow_cli import AirflowRunError
+    from ml.cli_models import WarehouseBusyError
     from ml.mapping import MappingError
     from ml.quality.outcomes import QualityGateError
+    from ml.registry.aliases import NoPreviousChampionError
     from ml.warehouse.ingest import IngestError
     from ml.warehouse.transform import DbtBuildError
 
@@ -58,6 +61,8 @@ def _is_known_failure(exc: Exception) -> bool:
             DbtBuildError,
             QualityGateError,
             MappingError,
+            NoPreviousChampionError,
+            WarehouseBusyError,
         ),
     )
 
@@ -100,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     airflow.add_argument("airflow_args", nargs=argparse.REMAINDER)
     airflow.set_defaults(handler=_airflow)
+    add_models_parser(commands, _iso_date)
     return parser
 
 
@@ -236,53 +242,14 @@ def _recorded_failure(settings: Settings, business_date: date) -> str | None:
 
 
 def _run_nightly(settings: Settings, business_date: date) -> None:
-    from ml.airflow_cli import (
-        NIGHTLY_WAREHOUSE_DAG,
-        AirflowRunError,
-        migrate_metadata_db,
-        run_dag_for_date,
-    )
+    from ml.nightly import run_night
 
     if not settings.landing.is_dir():
         raise UsageError(
             f"No landing folder at {settings.landing}. Write one with `salespipe generate "
             f"--out {settings.landing}`, or point SALESPIPE_LANDING at your deliveries."
         )
-    started = time.monotonic()
-    log.info("Preparing Airflow's metadata database in %s ...", settings.airflow_home)
-    migrate_metadata_db(settings)
-    log_file = settings.home / "logs" / f"{NIGHTLY_WAREHOUSE_DAG}_{business_date}.log"
-    log.info(
-        "Running DAG %s for %s through Airflow (log: %s) ...",
-        NIGHTLY_WAREHOUSE_DAG,
-        business_date,
-        log_file,
-    )
-    run_dag_for_date(
-        settings,
-        NIGHTLY_WAREHOUSE_DAG,
-        business_date,
-        log_file=log_file,
-        progress=lambda line: log.info("  | %s", line[:200]),
-    )
-    # Airflow marks a run successful when it had no task to run (a date before the DAG's
-    # start_date, say): only the published warehouse says the night really happened.
-    published = _published_business_date(settings)
-    if published != business_date:
-        raise AirflowRunError(
-            f"Airflow reported the run for {business_date} as done, but the published "
-            f"warehouse shows {published or 'nothing'}: no task ran. See {log_file}."
-        )
-    log.info("Nightly run for %s finished in %.0f s.", business_date, time.monotonic() - started)
-
-
-def _published_business_date(settings: Settings) -> date | None:
-    import duckdb
-
-    if not settings.warehouse.exists():
-        return None
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        return con.execute("select business_date from meta.publication").fetchone()[0]
+    run_night(settings, business_date, progress=lambda line: log.info("  | %s", line[:200]))
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> None:
@@ -344,6 +311,30 @@ def _print_warehouse(settings: Settings) -> None:
             *(f"{n or 0:,}" for n in run[:5]),
         )
         log.info("  Data Docs: %s", run[5] or settings.reports / "data_docs" / "index.html")
+    _print_lead_scores(settings, business_date)
+
+
+def _print_lead_scores(settings: Settings, business_date: date) -> None:
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        try:
+            rows = con.execute(
+                "select grade, count(*), any_value(model_name), any_value(model_version), "
+                "any_value(scoring_method) from ml.lead_scores where score_date = ? "
+                "group by grade order by grade",
+                [business_date],
+            ).fetchall()
+        except duckdb.CatalogException:
+            return
+    if rows:
+        grades = ", ".join(f"{grade} {count:,}" for grade, count, *_ in rows)
+        _, _, name, version, method = rows[0]
+        log.info("")
+        log.info("Lead scores for %s (ml.lead_scores): %s; from %s v%s (%s).",
+                 business_date, grades, name, version, method)  # fmt: skip
+        log.info("  Runs, plots and aliases: salespipe models ui  (MLflow, %s)",
+                 settings.mlflow_tracking_uri)  # fmt: skip
 
 
 def _info(args: argparse.Namespace, settings: Settings) -> None:

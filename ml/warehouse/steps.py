@@ -91,3 +91,14 @@ def publish_for_readers(
         raise
     log.info("published %s (%d tables)", published.path, len(published.row_counts))
     return published
+
+
+def republish_for_readers(
+    business_date: date, settings: Settings | None = None
+) -> PublishedWarehouse:
+    """Publish again after a later stage of the night (scores, forecasts, monitoring)
+    wrote to the working warehouse; ``monitoring.pipeline_runs`` is left as it is."""
+    settings = settings or load_settings()
+    published = publish_warehouse(settings.work_warehouse, settings.warehouse, business_date)
+    log.info("republished %s (%d tables)", published.path, len(published.row_counts))
+    return published
