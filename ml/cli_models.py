@@ -79,10 +79,17 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     import mlflow
 
     name = USE_CASES[args.use_case][0]
+    if not settings.work_warehouse.exists():
+        raise FileNotFoundError(
+            f"No warehouse at {settings.work_warehouse}, so no {name} champion to roll back: "
+            "run `salespipe run --date YYYY-MM-DD` first."
+        )
     try:
         with duckdb.connect(str(settings.work_warehouse)) as con:
             old, new = rollback_champion(mlflow.MlflowClient(), con, name, args.reason)
     except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
         raise WarehouseBusyError(
             f"The working warehouse is busy (a nightly run holds it): {exc}. Try again later."
         ) from exc

@@ -27,7 +27,10 @@ def salespipe(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 # When a run started and finished differ from run to run by nature; the rest must not.
-VOLATILE_COLUMNS = {"monitoring.pipeline_runs": "exclude (started_at, finished_at)"}
+VOLATILE_COLUMNS = {
+    "monitoring.pipeline_runs": "exclude (started_at, finished_at)",
+    "ml.lead_scores": "exclude (scored_at)",
+}
 
 
 def table_fingerprints(path: Path) -> dict[str, tuple[int, str]]:
@@ -82,6 +85,23 @@ def test_marts_hold_the_business_date(demo):
         ).fetchone()[0]
         assert open_leads > 0
         assert con.execute("select sum(won_amount) from marts.daily_revenue").fetchone()[0] > 0
+
+
+def test_too_few_mature_leads_fall_back_to_the_flagged_source_prior(demo):
+    home, out = demo
+    with duckdb.connect(str(published_path(home)), read_only=True) as con:
+        open_leads = con.execute(
+            "select count(*) from marts.lead_features where as_of_date = '2024-05-29'"
+        ).fetchone()[0]
+        scores = con.execute(
+            "select count(*), list(distinct scoring_method), list(distinct model_name) "
+            "from ml.lead_scores where score_date = '2024-05-29'"
+        ).fetchone()
+        promotions = con.execute("select count(*) from monitoring.model_promotions").fetchone()
+    # 800 leads over 150 days: far below 1,000 mature leads, so no model is promoted
+    assert scores == (open_leads, ["prior"], ["lead_scoring_prior"])
+    assert promotions == (0,)
+    assert "from lead_scoring_prior" in out and "(prior)" in out
 
 
 def test_the_run_is_recorded_in_airflow(demo):

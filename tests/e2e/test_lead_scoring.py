@@ -1,0 +1,182 @@
+"""End to end: the nightly DAGs train, register, gate and score through Airflow; a hand
+promotion in MLflow is what the next scoring uses; rollback undoes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import mlflow
+import pytest
+
+from ml.airflow_cli import run_dag_for_date
+from ml.settings import load_settings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SALESPIPE = str(Path(sys.executable).with_name("salespipe"))
+BUSINESS_DATE = date(2024, 7, 18)  # day 200 from 2024-01-01
+# Small data, so the minimums and the model are scaled down with it.
+CONFIG = """\
+lead_scoring:
+  label_window_days: 60
+  min_mature_leads: 300
+  min_converted_leads: 40
+  min_comparison_rows: 50
+  xgboost: {n_estimators: 60}
+"""
+
+
+def salespipe(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SALESPIPE_HOME": str(home)}
+    env.pop("SALESPIPE_LANDING", None)
+    return subprocess.run([SALESPIPE, *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    home = tmp_path_factory.mktemp("lead_scoring") / "home"
+    home.mkdir()
+    (home / "salespipe.yml").write_text(CONFIG)
+    ok(
+        salespipe(
+            home, "generate", "--out", str(home / "landing"), "--leads", "1500", "--days", "200"
+        )
+    )
+    out = ok(salespipe(home, "run", "--date", BUSINESS_DATE.isoformat()))
+    return home, out
+
+
+def published(home: Path, sql: str, params=()):
+    with duckdb.connect(str(home / "warehouse" / "salespipe.duckdb"), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def client_for(home: Path) -> mlflow.MlflowClient:
+    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def score_again(home: Path) -> None:
+    settings = load_settings({"SALESPIPE_HOME": str(home)})
+    run_dag_for_date(
+        settings, "nightly_lead_scoring", BUSINESS_DATE,
+        log_file=home / "logs" / "rescore.log", conf={"business_date": BUSINESS_DATE.isoformat()},
+    )  # fmt: skip
+
+
+def test_a_fresh_install_trains_a_champion_and_scores_every_open_lead(night):
+    home, out = night
+    assert "from lead_scoring v1 (model)" in out
+    open_leads = published(
+        home, "select count(*) from marts.lead_features where as_of_date = ?", [BUSINESS_DATE]
+    )[0][0]
+    rows = published(
+        home,
+        "select count(*), count(distinct lead_id), min(score), max(score), "
+        "list(distinct grade order by grade), list(distinct model_version) "
+        "from ml.lead_scores where score_date = ?",
+        [BUSINESS_DATE],
+    )[0]
+    assert rows[0] == rows[1] == open_leads > 0
+    assert 0 <= rows[2] <= rows[3] <= 100
+    assert set(rows[4]) <= {"A", "B", "C", "D"} and len(rows[4]) >= 2
+    assert rows[5] == ["1"]
+    factors = json.loads(
+        published(home, "select top_factors from ml.lead_scores order by score desc limit 1")[0][0]
+    )
+    assert 1 <= len(factors["positive"]) <= 3 and len(factors["negative"]) <= 3
+    assert {"feature", "label", "value", "impact"} == set(factors["positive"][0])
+
+
+def test_the_version_carries_its_provenance_and_the_runs_their_plots(night):
+    home, _ = night
+    client = client_for(home)
+    version = client.get_model_version_by_alias("lead_scoring", "champion")
+    tags = version.tags
+    assert str(version.version) == "1"
+    assert tags["validation_status"] == "promoted"
+    assert tags["training_window"].startswith("leads created 2024-01-01 to ")
+    assert len(tags["data_fingerprint"]) == 16 and tags["code_version"].startswith("salespipe ")
+    experiment = client.get_experiment_by_name("lead_scoring")
+    runs = client.search_runs([experiment.experiment_id])
+    candidates = [r for r in runs if r.data.params.get("estimator")]
+    assert {r.data.params["estimator"] for r in candidates} == {"logistic_regression", "xgboost"}
+    for run in candidates:
+        assert {
+            "holdout_roc_auc",
+            "holdout_pr_auc",
+            "holdout_log_loss",
+            "holdout_brier",
+            "holdout_expected_calibration_error",
+            "holdout_top_decile_lift",
+        } <= set(run.data.metrics)  # noqa: E501
+        plots = {f.path for f in client.list_artifacts(run.info.run_id, "plots")}
+        assert plots == {
+            "plots/calibration.png",
+            "plots/lift_gain.png",
+            "plots/feature_importance.png",
+        }  # noqa: E501
+
+
+def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night):
+    home, _ = night
+    out = ok(
+        salespipe(home, "models", "train", "lead_scoring", "--date", BUSINESS_DATE.isoformat())
+    )
+    assert "lead_scoring v2" in out
+    client = client_for(home)
+    assert str(client.get_model_version_by_alias("lead_scoring", "challenger").version) == "2"
+    assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "1"
+
+    client.set_registered_model_alias("lead_scoring", "champion", "2")  # as in the MLflow UI
+    score_again(home)
+    assert published(
+        home,
+        "select distinct model_version from ml.lead_scores where score_date = ?",
+        [BUSINESS_DATE],
+    ) == [("2",)]
+
+    out = ok(salespipe(home, "models", "rollback", "lead_scoring"))
+    assert "lead_scoring@champion moved back from version 2 to 1." in out
+    assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "1"
+    moves = published(
+        home, "select action, from_version, to_version from monitoring.model_promotions "
+        "where alias = 'champion' order by moved_at"
+    )  # fmt: skip
+    assert moves == [("promote", None, "1"), ("manual", "1", "2"), ("rollback", "2", "1")]
+
+
+def test_rescoring_a_date_replaces_its_rows(night):
+    home, _ = night
+    score_again(home)  # with whichever champion the earlier tests left
+    before = published(
+        home, "select lead_id, conversion_probability, top_factors, model_version "
+        "from ml.lead_scores order by lead_id"
+    )  # fmt: skip
+    score_again(home)
+    after = published(
+        home, "select lead_id, conversion_probability, top_factors, model_version "
+        "from ml.lead_scores order by lead_id"
+    )  # fmt: skip
+    assert after == before
+
+
+def test_rollback_on_a_fresh_install_fails_with_the_reason(tmp_path):
+    home = tmp_path / "home"
+    result = salespipe(home, "models", "rollback", "lead_scoring")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"salespipe models failed: No warehouse at {home}/warehouse/work/salespipe_work.duckdb, "
+        "so no lead_scoring champion to roll back: run `salespipe run --date YYYY-MM-DD` first.\n"
+    )

@@ -1,0 +1,88 @@
+"""Alias moves against a real MLflow registry (SQLite): history, hand moves, rollback."""
+
+from __future__ import annotations
+
+import duckdb
+import mlflow
+import pytest
+
+from ml.registry import history
+from ml.registry.aliases import (
+    NoPreviousChampionError,
+    alias_version,
+    move_alias,
+    notice_manual_moves,
+    rollback_champion,
+)
+
+NAME = "lead_scoring"
+
+
+@pytest.fixture
+def registry(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model(NAME)
+    for _ in range(4):
+        client.create_model_version(NAME, source=str(tmp_path))
+    con = duckdb.connect()
+    yield client, con
+    con.close()
+
+
+def promote(client, con, version):
+    move_alias(client, con, model_name=NAME, alias="champion", version=version,
+               action=history.PROMOTE, moved_by="promotion gate", reason="test")  # fmt: skip
+
+
+def moves(con):
+    return con.execute(
+        "select action, from_version, to_version from monitoring.model_promotions "
+        "where alias = 'champion' order by moved_at, rowid"
+    ).fetchall()
+
+
+def test_every_move_is_recorded_with_from_and_to(registry):
+    client, con = registry
+    promote(client, con, "1")
+    promote(client, con, "2")
+    assert alias_version(client, NAME, "champion") == "2"
+    assert moves(con) == [("promote", None, "1"), ("promote", "1", "2")]
+
+
+def test_a_move_in_the_mlflow_ui_is_noticed_and_recorded(registry):
+    client, con = registry
+    promote(client, con, "1")
+    client.set_registered_model_alias(NAME, "champion", "3")  # what the UI does
+    assert notice_manual_moves(client, con, NAME) == "3"
+    assert moves(con)[-1] == ("manual", "1", "3")
+    assert notice_manual_moves(client, con, NAME) == "3"  # noticed once, not every run
+    assert len(moves(con)) == 2
+
+
+def test_rollback_walks_back_through_champions_not_toggling(registry):
+    client, con = registry
+    for version in ("1", "2", "3"):
+        promote(client, con, version)
+    assert rollback_champion(client, con, NAME) == ("3", "2")
+    assert rollback_champion(client, con, NAME) == ("2", "1")
+    assert alias_version(client, NAME, "champion") == "1"
+    assert moves(con)[-1] == ("rollback", "2", "1")
+    with pytest.raises(
+        NoPreviousChampionError,
+        match="lead_scoring has no earlier champion to roll back to \\(champion history: 1\\)",
+    ):  # noqa: E501
+        rollback_champion(client, con, NAME)
+
+
+def test_rollback_after_a_hand_promotion_returns_to_the_champion_before_it(registry):
+    client, con = registry
+    promote(client, con, "1")
+    client.set_registered_model_alias(NAME, "champion", "4")
+    assert rollback_champion(client, con, NAME) == ("4", "1")
+
+
+def test_rollback_without_any_champion_says_how_to_promote(registry):
+    client, con = registry
+    with pytest.raises(NoPreviousChampionError, match="set its 'champion' alias in the MLflow UI"):
+        rollback_champion(client, con, NAME)
