@@ -56,8 +56,12 @@ def _list(args: argparse.Namespace, settings: Settings) -> None:
     if not versions:
         log.info("No version of %s yet: run `salespipe run --date YYYY-MM-DD` first.", name)
         return
+    # search results carry no aliases; the registered model has them all
+    by_version: dict[str, list[str]] = {}
+    for alias, number in client.get_registered_model(name).aliases.items():
+        by_version.setdefault(str(number), []).append(alias)
     for version in versions:
-        aliases = ",".join(version.aliases) or "-"
+        aliases = ",".join(sorted(by_version.get(str(version.version), []))) or "-"
         tags = version.tags
         log.info(
             "%s v%-4s %-22s AUC %s  ECE %s  %s  | %s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -134,7 +135,8 @@ def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night
     out = ok(
         salespipe(home, "models", "train", "lead_scoring", "--date", BUSINESS_DATE.isoformat())
     )
-    assert "lead_scoring v2" in out
+    assert re.search(r"lead_scoring v2\s+challenger\s+AUC 0\.\d{4}", out), out
+    assert re.search(r"lead_scoring v1\s+champion\s+AUC 0\.\d{4}", out), out
     client = client_for(home)
     assert str(client.get_model_version_by_alias("lead_scoring", "challenger").version) == "2"
     assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "1"
