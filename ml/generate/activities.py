@@ -104,4 +104,4 @@ def activity_rows(rng: np.random.Generator, c: Cohort, o: Opportunities, tl: Tim
             "subject": col.pick(_SUBJECTS, subject),
         }
     )
-    return Rows(table, when // DAY - tl.start_day, when)
+    return Rows(table, when // DAY - tl.start_day, when, lead)

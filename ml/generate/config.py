@@ -30,6 +30,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
 
 MARKER_FILE = "_generator.json"
+# The generator's own truth (per-lead conversion probability), outside the table folders:
+# ingest skips folders whose names start with "_".
+TRUTH_FOLDER = "_truth"
 GENERATOR_NAME = "salespipe.generate"
 GENERATOR_VERSION = 1
 
@@ -50,6 +53,10 @@ class GeneratorConfig:
     late_rate: float = 0.01  # share of CDC rows delivered 1-3 days late
     invalid_lead_rate: float = 0.0004  # per kind: null lead_id, malformed email
     invalid_opportunity_rate: float = 0.0003  # per kind: negative amount, bad stage, bad date
+    # Leads created on or after drift_from come from a shifted source mix and bigger
+    # companies; drift_strength (0-1] blends the shifted mix into the usual one.
+    drift_from: dt.date | None = None
+    drift_strength: float = 1.0
 
     @property
     def last_day(self) -> dt.date:
@@ -93,4 +100,27 @@ def validate(config: GeneratorConfig) -> GeneratorConfig:
         raise ValueError(f"days must be at most 36,600 (100 years), got {config.days:,}.")
     if config.start.year < 1900 or config.start.year > 9000:
         raise ValueError(f"start must be between the years 1900 and 9000, got {config.start}.")
-    return replace(config, seed=int(config.seed), leads=int(config.leads), days=int(config.days))
+    drift_from = config.drift_from
+    if drift_from is not None and (
+        isinstance(drift_from, dt.datetime)
+        or not isinstance(drift_from, dt.date)
+        or not config.start <= drift_from <= config.last_day
+    ):
+        raise ValueError(
+            f"drift_from must be a date between start ({config.start}) and the last day "
+            f"({config.last_day}), got {drift_from!r}."
+        )
+    strength = config.drift_strength
+    if (
+        not isinstance(strength, numbers.Real)
+        or isinstance(strength, bool)
+        or not 0 < strength <= 1
+    ):
+        raise ValueError(f"drift_strength must be a number in (0, 1], got {strength!r}.")
+    return replace(
+        config,
+        seed=int(config.seed),
+        leads=int(config.leads),
+        days=int(config.days),
+        drift_strength=float(strength),
+    )

@@ -116,4 +116,4 @@ def lead_rows(
         mess.MALFORMED_EMAIL: int(bad_email.sum()),
         mess.LATE_ROWS: int(((late > 0) & delivered).sum()),
     }
-    return Rows(table, delivery, when), counts
+    return Rows(table, delivery, when, li), counts

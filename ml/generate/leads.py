@@ -3,6 +3,8 @@
 Conversion is a logistic function of source, title seniority, company size, the
 custom form fields, the rep, the PMI a few weeks earlier and a latent interest that
 also drives engagement (activities), so every one of those is learnable signal.
+A drifted cohort (see ``ml.generate.drift``) draws its sources and accounts from a
+shifted mix; how a lead converts given what it is stays the same.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ml.generate import vocab
+from ml.generate.drift import Drift
 from ml.generate.entities import Accounts, Reps
 from ml.generate.timeline import DAY, Timeline, any_seconds, office_event, office_seconds
 
@@ -63,20 +66,44 @@ def conversion_logit(
     return logit
 
 
+def conversion_probability(c: Cohort, accounts: Accounts, reps: Reps, tl: Timeline) -> np.ndarray:
+    """Probability that each lead converts: the sigmoid of the full log-odds.
+
+    The full log-odds is :func:`conversion_logit` plus the latent interest; this is
+    the probability the conversion is drawn from, and the truth the generator writes.
+    """
+    logit = conversion_logit(c, accounts, reps, tl.pmi_lagged(c.created // DAY)) + c.interest
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
 def draw_cohort(
-    rng: np.random.Generator, tl: Timeline, accounts: Accounts, reps: Reps, first: int, n: int
+    rng: np.random.Generator,
+    tl: Timeline,
+    accounts: Accounts,
+    reps: Reps,
+    first: int,
+    n: int,
+    drift: Drift | None = None,
 ) -> Cohort:
-    """Draw leads ``first`` .. ``first + n - 1`` (0-based) and their status timelines."""
+    """Draw leads ``first`` .. ``first + n - 1`` (0-based) and their status timelines.
+
+    With ``drift``, every lead of the cohort comes from the drifted source mix and
+    company sizes. Without it the draws are exactly those of a run that never drifts.
+    """
     cum = np.cumsum(tl.lead_counts)
     day = tl.start_day + np.searchsorted(cum, first + np.arange(n), side="right")
-    source = _categorical(rng, vocab.SOURCE_WEIGHTS, n)
+    weights = vocab.SOURCE_WEIGHTS if drift is None else drift.source_weights()
+    source = _categorical(rng, weights, n)
     created = day * DAY + np.where(
         vocab.SOURCE_IS_WEB[source], any_seconds(rng, n), office_seconds(rng, n)
     )
     order = np.argsort(created, kind="stable")  # ids increase with creation time
     created, source, day = created[order], source[order], day[order]
 
-    account = (rng.random(n) * np.maximum(accounts.available(created), 1)).astype(np.int64)
+    if drift is None:
+        account = (rng.random(n) * np.maximum(accounts.available(created), 1)).astype(np.int64)
+    else:
+        account = drift.pick_accounts(rng, accounts, created)
     rep = (rng.random(n) * np.maximum(reps.available(day), 1)).astype(np.int64)
     title = np.where(rng.random(n) < 0.05, -1, _categorical(rng, vocab.TITLE_WEIGHTS, n))
     budget = _categorical(rng, vocab.BUDGET_WEIGHTS, n)
@@ -104,8 +131,7 @@ def draw_cohort(
         np.full(n, vocab.DISQUALIFIED),
         np.zeros(n, np.int64),
     )
-    logit = conversion_logit(c, accounts, reps, tl.pmi_lagged(day)) + interest
-    converted = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
+    converted = rng.random(n) < conversion_probability(c, accounts, reps, tl)
     return _with_timeline(rng, c, converted)
 
 

@@ -85,4 +85,9 @@ def opportunity_rows(
         mess.LATE_ROWS: int(((late > 0) & rows).sum())
         + int(((history_late > 0) & (history_delivery < tl.days)).sum()),
     }
-    return Rows(table, delivery, when), Rows(history, history_delivery, when), counts
+    lead = o.lead[oi]
+    return (
+        Rows(table, delivery, when, lead),
+        Rows(history, history_delivery, when, lead),
+        counts,
+    )

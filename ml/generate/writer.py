@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ml.generate.config import GENERATOR_NAME, MARKER_FILE, TABLE_COLUMNS, TABLES
+from ml.generate.config import GENERATOR_NAME, MARKER_FILE, TABLE_COLUMNS, TABLES, TRUTH_FOLDER
 
 _NO_HEADER = pacsv.WriteOptions(include_header=False)
 _HEADER = pacsv.WriteOptions(include_header=True)
@@ -31,6 +31,9 @@ class Rows:
     table: pa.Table
     delivery: np.ndarray
     order: np.ndarray
+    # Index (in its cohort) of the lead each row belongs to, for the lead-born tables:
+    # lets a drifted run keep only some leads' rows of a cohort.
+    lead: np.ndarray | None = None
 
 
 def prepare_output(out: Path) -> None:
@@ -49,7 +52,7 @@ def prepare_output(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         return
     names = {p.name for p in out.iterdir()}
-    foreign = sorted(names - set(TABLES) - {MARKER_FILE})
+    foreign = sorted(names - set(TABLES) - {MARKER_FILE, TRUTH_FOLDER})
     if not _is_own_marker(out / MARKER_FILE) or foreign:
         shown = ", ".join(foreign[:3] or sorted(names)[:3])
         raise ValueError(
