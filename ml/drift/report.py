@@ -1,0 +1,90 @@
+"""The drift report a person opens: Evidently's HTML for one night and one model.
+
+The data-drift and prediction-drift snapshots go into one self-contained HTML page
+(Evidently inlines its JavaScript: about 4-5 MB whatever the data size). Its name
+depends only on the run date and the model, so re-running a night replaces it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ml.drift.data_drift import DriftResult
+
+if TYPE_CHECKING:
+    from evidently.core.report import Snapshot
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def drift_report_path(folder: Path, run_date: dt.date, model_name: str) -> Path:
+    """``<folder>/drift_<model_name>_<YYYY-MM-DD>.html``; unsafe characters become ``_``.
+
+    Raises:
+        ValueError: the model name is empty once made safe.
+    """
+    safe = _UNSAFE.sub("_", model_name).strip("._")
+    if not safe:
+        raise ValueError(f"model name {model_name!r} cannot be used in a file name.")
+    return Path(folder) / f"drift_{safe}_{run_date.isoformat()}.html"
+
+
+def save_drift_report(
+    folder: Path, run_date: dt.date, model_name: str, results: Sequence[DriftResult]
+) -> Path:
+    """Write one HTML page with the Evidently snapshots of ``results``; return its path.
+
+    Takes the folder (created if missing), the run date, the model's name and the
+    night's results (e.g. data drift and prediction drift), in the order to show them.
+    The file is written next to its final name and renamed, so a reader never sees
+    half a report. With no snapshot at all (nothing could be compared), the page says so.
+
+    Raises:
+        ValueError: no results, or a model name that cannot be used in a file name.
+    """
+    if not results:
+        raise ValueError("no drift results to report.")
+    path = drift_report_path(folder, run_date, model_name)
+    snapshots = [r.snapshot for r in results if r.snapshot is not None]
+    if not snapshots:
+        text = _no_comparison_page(run_date, model_name)
+    elif len(snapshots) == 1:
+        text = snapshots[0].get_html_str(as_iframe=False)
+    else:
+        text = _merged(snapshots).get_html_str(as_iframe=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def _merged(snapshots: list[Snapshot]) -> Snapshot:
+    """One snapshot showing the widgets and tests of several, in order.
+
+    Goes through Evidently's own serialised form (``dump_dict`` / ``load_dict``), the
+    public way to build a snapshot from parts.
+    """
+    from evidently.core.report import Snapshot
+
+    parts = [s.dump_dict() for s in snapshots]
+    merged = dict(parts[0])
+    for key in ("widgets", "tests_widgets", "top_level_metrics"):
+        merged[key] = [item for part in parts for item in part[key]]
+    merged["metric_results"] = {k: v for part in parts for k, v in part["metric_results"].items()}
+    return Snapshot.load_dict(merged)
+
+
+def _no_comparison_page(run_date: dt.date, model_name: str) -> str:
+    title = html.escape(f"Drift report: {model_name}, {run_date.isoformat()}")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h1>{title}</h1><p>No column could be compared (missing, or all null, "
+        "on one side); see the drift rows for each feature.</p></body></html>\n"
+    )
