@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
         settings = load_settings()
+        settings.lead_scoring()  # a broken salespipe.yml stops here, before any work
         return args.handler(args, settings) or 0
     except UsageError as exc:
         print(f"salespipe {args.command}: {exc}", file=sys.stderr)
@@ -77,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--leads", type=int, default=20_000)
     generate.add_argument("--start", type=_iso_date, default=date(2024, 1, 1))
     generate.add_argument("--days", type=int, default=730)
+    generate.add_argument(
+        "--drift-from",
+        type=_iso_date,
+        help="from this day on, leads come from a shifted source mix and bigger companies",
+    )
+    generate.add_argument(
+        "--drift-strength", type=float, default=1.0, help="how far the drift goes, in (0, 1]"
+    )
     generate.set_defaults(handler=_generate)
 
     ingest = commands.add_parser("ingest", help="load a landing zone into the raw layer")
@@ -126,6 +135,8 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
         leads=args.leads,
         start=args.start,
         days=args.days,
+        drift_from=args.drift_from,
+        drift_strength=args.drift_strength,
         progress=log.info,
     )
     log.info(

@@ -108,7 +108,8 @@ def validate(config: GeneratorConfig) -> GeneratorConfig:
     ):
         raise ValueError(
             f"drift_from must be a date between start ({config.start}) and the last day "
-            f"({config.last_day}), got {drift_from!r}."
+            f"({config.last_day}), got "
+            f"{drift_from.isoformat() if isinstance(drift_from, dt.date) else repr(drift_from)}."
         )
     strength = config.drift_strength
     if (

@@ -90,3 +90,25 @@ def test_bad_thread_setting_is_reported(monkeypatch, capsys):
     assert "SALESPIPE_DBT_THREADS must be a positive whole number, got 'many'" in (
         capsys.readouterr().err
     )
+
+
+def test_drift_outside_the_generated_days_is_refused_and_nothing_written(tmp_path, capsys):
+    out = tmp_path / "landing"
+    argv = ["generate", "--out", str(out), "--leads", "100", "--days", "10"]
+    assert main([*argv, "--drift-from", "2024-01-20"]) == 1
+    assert capsys.readouterr().err == (
+        "salespipe generate failed: drift_from must be a date between start (2024-01-01) and "
+        "the last day (2024-01-10), got 2024-01-20.\n"
+    )
+    assert not out.exists()
+
+
+def test_a_broken_settings_file_stops_with_file_section_and_key(home, capsys):
+    home.mkdir(parents=True)
+    (home / "salespipe.yml").write_text("lead_scoring:\n  label_windw_days: 30\n")
+    assert main(["models", "list", "lead_scoring"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"salespipe models failed: {home}/salespipe.yml: lead_scoring: unknown key(s) "
+        "label_windw_days; known: "
+    )
