@@ -14,7 +14,18 @@ Scores every open lead, every night, once the warehouse build has produced
    promoted, the documented source prior) and replaces the business date's rows of
    `ml.lead_scores`: probability, 0-100 score, percentile, grade A-D, the top 3
    positive and negative factors, and the model version. Validated before writing.
-3. **publish_lead_scores**: swaps in a published warehouse that includes the scores.
+3. **monitor_lead_model**: compares tonight's model inputs and scores with the champion's
+   own reference sample (Evidently, seeded samples), computes the realised AUC,
+   calibration and lift of past scores whose labels have matured, and writes
+   `monitoring.drift`, `monitoring.drift_runs`, `monitoring.model_performance` and an
+   HTML report (also an artifact of the champion's MLflow run). Drift never blocks
+   scoring: the scores are written before it runs.
+4. **retraining_requested** / **request_lead_model_retraining**: when a threshold is
+   crossed outside the cooldown, emits the Asset
+   `mlflow://models/lead_scoring/retraining_requested`, which starts
+   `on_demand_lead_model_training` (its model then faces the usual promotion gate).
+5. **publish_lead_scores**: swaps in a published warehouse with the scores and monitoring
+   tables; it runs even when monitoring failed.
 
 The business date comes from the triggering asset events (or the `business_date` param
 when triggered by hand). Every task that opens the working warehouse runs in the
@@ -27,6 +38,7 @@ import pendulum
 from airflow.sdk import dag, task
 from salespipe_assets import (
     BUSINESS_DATE_PARAMS,
+    LEAD_MODEL_RETRAINING_REQUESTED,
     LEAD_SCORES,
     MART_ASSETS,
     WAREHOUSE_POOL,
@@ -73,7 +85,26 @@ def nightly_lead_scoring():
         outcome = score_open_leads(date.fromisoformat(business_date))
         return {"rows": outcome.rows, "model": f"{outcome.model_name} v{outcome.model_version}"}
 
-    @task(outlets=[LEAD_SCORES])
+    @task
+    def monitor_lead_model(business_date: str) -> bool:
+        from datetime import date
+
+        from ml.drift.steps import monitor_lead_model
+
+        return monitor_lead_model(date.fromisoformat(business_date)).retrain
+
+    @task.short_circuit
+    def retraining_requested(retrain: bool) -> bool:
+        return retrain
+
+    @task(outlets=[LEAD_MODEL_RETRAINING_REQUESTED])
+    def request_lead_model_retraining(business_date: str, outlet_events=None) -> None:
+        from datetime import date
+
+        extra = business_date_extra(date.fromisoformat(business_date))
+        outlet_events[LEAD_MODEL_RETRAINING_REQUESTED].extra = {**extra, "trigger": "drift"}
+
+    @task(outlets=[LEAD_SCORES], trigger_rule="all_done")
     def publish_lead_scores(business_date: str, outlet_events=None) -> None:
         from datetime import date
 
@@ -85,7 +116,9 @@ def nightly_lead_scoring():
     business_date = resolve_business_date()
     trained = train_lead_model_if_due(business_date)
     scored = score_open_leads(business_date)
-    trained >> scored >> publish_lead_scores(business_date)
+    monitored = monitor_lead_model(business_date)
+    trained >> scored >> monitored >> publish_lead_scores(business_date)
+    retraining_requested(monitored) >> request_lead_model_retraining(business_date)
 
 
 nightly_lead_scoring()

@@ -49,7 +49,9 @@ def on_demand_lead_model_training():
         from ml.lead_scoring.steps import MANUAL, train_lead_model
 
         business_date = business_date_of(params, triggering_asset_events)
-        return train_lead_model(business_date, trigger_of(triggering_asset_events, MANUAL)).summary
+        return train_lead_model(
+            business_date, trigger_of(params, triggering_asset_events, MANUAL)
+        ).summary
 
     @task
     def publish_model_promotions(params=None, triggering_asset_events=None) -> None:

@@ -37,7 +37,12 @@ BUSINESS_DATE_PARAMS = {
         type=["null", "string"],
         format="date",
         description="Business date (YYYY-MM-DD). Empty: taken from the triggering asset events.",
-    )
+    ),
+    "trigger": Param(
+        None,
+        type=["null", "string"],
+        description="Why this run was started (manual, drift, ...), for the records.",
+    ),
 }
 
 
@@ -46,9 +51,11 @@ def business_date_extra(business_date: date) -> dict:
     return {BUSINESS_DATE_KEY: business_date.isoformat()}
 
 
-def trigger_of(triggering_asset_events, default: str) -> str:
-    """The ``trigger`` a producer wrote into the triggering events (e.g. ``drift``), or
-    ``default`` for a run nobody's event started."""
+def trigger_of(params, triggering_asset_events, default: str) -> str:
+    """Why the run started: the ``trigger`` param, else the one a producer wrote into the
+    triggering events (e.g. ``drift``), else ``default``."""
+    if params and params.get("trigger"):
+        return params["trigger"]
     for events in (triggering_asset_events or {}).values():
         for event in events:
             if (event.extra or {}).get("trigger"):

@@ -3,12 +3,17 @@ through Airflow (``airflow dags test``), on this install's embedded state.
 
 Under a scheduler the DAGs after the first start on the Assets the warehouse build
 emits; ``airflow dags test`` starts no downstream DAG, so here they are run one after
-the other, each told the business date as a param.
+the other, each told the business date as a param. Likewise, when a night emits an
+Asset that a DAG outside the nightly sequence is scheduled on (the drift monitor asking
+for retraining), that DAG is run next, with the business date and trigger the event
+carried, as the scheduler would start it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import date
@@ -24,6 +29,11 @@ NIGHTLY_DAGS: tuple[tuple[str, bool], ...] = (
     ("nightly_lead_scoring", True),
 )
 
+# Assets a night may emit -> the DAG scheduled on each (dags/salespipe_assets.py).
+ASSET_SCHEDULED_DAGS = {
+    "mlflow://models/lead_scoring/retraining_requested": "on_demand_lead_model_training",
+}
+
 
 def run_night(
     settings: Settings, business_date: date, progress: Callable[[str], None] | None = None
@@ -37,6 +47,7 @@ def run_night(
     started = time.monotonic()
     log.info("Preparing Airflow's metadata database in %s ...", settings.airflow_home)
     migrate_metadata_db(settings)
+    seen_events = _last_asset_event_id(settings)
     for dag_id, asset_scheduled in NIGHTLY_DAGS:
         log_file = settings.home / "logs" / f"{dag_id}_{business_date}.log"
         log.info(
@@ -58,7 +69,44 @@ def run_night(
                 f"Airflow reported {dag_id} for {business_date} as done, but the published "
                 f"warehouse shows {published or 'nothing'}: no task ran. See {log_file}."
             )
+    for dag_id, extra in _asset_requests(settings, seen_events):
+        log.info("%s was requested by tonight's run (%s); running it ...", dag_id, extra)
+        run_dag_for_date(
+            settings,
+            dag_id,
+            date.fromisoformat(extra.get("business_date", business_date.isoformat())),
+            log_file=settings.home / "logs" / f"{dag_id}_{business_date}.log",
+            progress=progress,
+            conf={k: extra[k] for k in ("business_date", "trigger") if k in extra},
+        )
     log.info("Nightly run for %s finished in %.0f s.", business_date, time.monotonic() - started)
+
+
+def _airflow_db(settings: Settings) -> sqlite3.Connection:
+    return sqlite3.connect(settings.airflow_home / "airflow.db")
+
+
+def _last_asset_event_id(settings: Settings) -> int:
+    with _airflow_db(settings) as db:
+        return db.execute("select coalesce(max(id), 0) from asset_event").fetchone()[0]
+
+
+def _asset_requests(settings: Settings, after_event_id: int) -> list[tuple[str, dict]]:
+    """(DAG, event extra) for each event after ``after_event_id`` on an asset in
+    :data:`ASSET_SCHEDULED_DAGS`, one per DAG (the latest)."""
+    with _airflow_db(settings) as db:
+        rows = db.execute(
+            "select asset.uri, asset_event.extra from asset_event "
+            "join asset on asset.id = asset_event.asset_id "
+            "where asset_event.id > ? order by asset_event.id",
+            [after_event_id],
+        ).fetchall()
+    requests = {
+        ASSET_SCHEDULED_DAGS[uri]: json.loads(extra or "{}")
+        for uri, extra in rows
+        if uri in ASSET_SCHEDULED_DAGS
+    }
+    return list(requests.items())
 
 
 def published_business_date(settings: Settings) -> date | None:

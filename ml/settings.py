@@ -71,6 +71,17 @@ class Settings:
 
         return load_section(self.config_file, "lead_scoring", LeadScoringConfig)
 
+    def drift(self):  # -> ml.drift.config.DriftConfig
+        """The drift section of the configuration file, defaults filled in.
+
+        Raises:
+            ml.config_file.ConfigError: the file is invalid.
+        """
+        from ml.config_file import load_section
+        from ml.drift.config import DriftConfig
+
+        return load_section(self.config_file, "drift", DriftConfig)
+
     @property
     def warehouse(self) -> Path:
         """The published, read-only copy that BI tools open. Replaced atomically each night."""

@@ -39,6 +39,16 @@ def log_candidate(
     mlflow.log_text(importance.to_csv(), "feature_importance.csv")
 
 
+def log_reference_sample(reference: pd.DataFrame) -> str:
+    """Store the drift reference (training inputs and predictions) in the active run;
+    returns its ``runs:/`` URI, for the version's ``reference_uri`` tag."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "reference.parquet"
+        reference.to_parquet(path, index=False)
+        mlflow.log_artifact(str(path), "reference")
+    return f"runs:/{mlflow.active_run().info.run_id}/reference/reference.parquet"
+
+
 def register_candidate(
     candidate: Candidate, example_inputs: pd.DataFrame, tags: dict[str, str]
 ) -> str:

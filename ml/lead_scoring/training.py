@@ -22,7 +22,12 @@ from ml.lead_scoring.features import (
     sufficiency,
 )
 from ml.lead_scoring.split import split_rows
-from ml.lead_scoring.tracking import MODEL_NAME, log_candidate, register_candidate
+from ml.lead_scoring.tracking import (
+    MODEL_NAME,
+    log_candidate,
+    log_reference_sample,
+    register_candidate,
+)
 from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
 from ml.metrics import classification_metrics
 from ml.registry import history
@@ -82,6 +87,7 @@ def train_and_gate(
         best = best_candidate(candidates)
         mlflow.log_metrics({f"best_holdout_{k}": v for k, v in best.metrics.as_dict().items()})
         tags = _version_tags(rows, inputs, split, business_date, best, config, trigger)
+        tags["reference_uri"] = _log_reference(best, inputs.iloc[split.train], settings)
         version = register_candidate(best, inputs.iloc[split.train], tags)
         with duckdb.connect(str(settings.work_warehouse)) as con:
             client = mlflow.MlflowClient()
@@ -106,6 +112,21 @@ def train_and_gate(
     summary = f"{best.name} v{version} {verdict}: {decision.reason}"
     log.info("lead scoring %s: %s", business_date, summary)
     return TrainingOutcome(run.info.run_id, version, decision.promote, summary)
+
+
+def _log_reference(best: Candidate, train_x: pd.DataFrame, settings: Settings) -> str:
+    """A seeded sample of the training inputs with the model's predictions: what drift is
+    measured against while this version is champion."""
+    from ml.drift import reference_sample
+
+    drift = settings.drift()
+    sample = reference_sample(
+        train_x.reset_index(drop=True),
+        best.model.predict_proba(train_x),
+        drift.reference_sample_size,
+        drift.seed,
+    )
+    return log_reference_sample(sample)
 
 
 def _gate(

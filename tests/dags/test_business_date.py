@@ -35,5 +35,6 @@ def test_no_date_anywhere_is_an_error_that_says_what_to_do():
 
 
 def test_the_trigger_comes_from_the_event_or_the_default():
-    assert trigger_of(events({"trigger": "drift"}), "manual") == "drift"
-    assert trigger_of({}, "manual") == "manual"
+    assert trigger_of({}, events({"trigger": "drift"}), "manual") == "drift"
+    assert trigger_of({"trigger": "drift"}, {}, "manual") == "drift"
+    assert trigger_of({"trigger": None}, {}, "manual") == "manual"
