@@ -66,9 +66,9 @@ def synthetic_marts(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             "source": source,
             "status": rng.choice(["open", "working", "qualified"], total),
             "title": "Manager",
-            "title_seniority": rng.choice(["individual", "manager", "director", "vp", "c_level"], total),
+            "title_seniority": rng.choice(["individual", "manager", "director", "vp", "c_level"], total),  # noqa: E501
             "employees": rng.lognormal(5, 1.5, total).astype(np.int64),
-            "company_size_band": rng.choice(["1-10", "11-50", "51-200", "201-1000", "1001-5000"], total),
+            "company_size_band": rng.choice(["1-10", "11-50", "51-200", "201-1000", "1001-5000"], total),  # noqa: E501
             "industry": rng.choice([f"industry_{i}" for i in range(12)], total),
             "country": rng.choice([f"C{i}" for i in range(20)], total),
             "owner_rep_id": rng.choice([f"R{i:04d}" for i in range(200)], total),
@@ -76,7 +76,7 @@ def synthetic_marts(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             "is_free_email_domain": rng.random(total) < 0.2,
             "attr_budget_confirmed": rng.choice(["yes", "no", None], total),
             "attr_lead_form": rng.choice(["webinar", "pricing", "demo_request", None], total),
-            "attr_seats_requested": np.where(rng.random(total) < 0.4, rng.integers(1, 200, total).astype(str), None),
+            "attr_seats_requested": np.where(rng.random(total) < 0.4, rng.integers(1, 200, total).astype(str), None),  # noqa: E501
             "activities_total": activities.sum(axis=1),
             "activities_email": activities[:, 0],
             "activities_call": activities[:, 1],
@@ -145,7 +145,7 @@ def main() -> None:
                 timed(lambda: train_lead_model(BUSINESS_DATE - timedelta(days=0)))
             )
             results["score"].append(timed(lambda: score_open_leads(BUSINESS_DATE)))
-            print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in results.items()),
+            print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in results.items()),  # noqa: E501
                   flush=True)  # fmt: skip
 
     base = results["baseline_xgboost"]

@@ -73,8 +73,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for run in sorted(candidates, key=lambda r: r.data.params["estimator"]):
         m = run.data.metrics
-        print(f"| all holdout snapshots | {run.data.params['estimator']} | {m['holdout_roc_auc']:.4f} | "
-              f"{m['holdout_expected_calibration_error']:.4f} | {m['holdout_top_decile_lift']:.2f} | "
+        print(f"| all holdout snapshots | {run.data.params['estimator']} | {m['holdout_roc_auc']:.4f} | "  # noqa: E501
+              f"{m['holdout_expected_calibration_error']:.4f} | {m['holdout_top_decile_lift']:.2f} | "  # noqa: E501
               f"{m['holdout_pr_auc']:.4f} | {m['holdout_log_loss']:.4f} |")  # fmt: skip
     y = holdout[LABEL].to_numpy().astype(int)
     for population, mask in (
@@ -88,7 +88,7 @@ def main() -> None:
             )  # fmt: skip
         for name, p in scored.items():
             m = classification_metrics(y[mask], p[mask])
-            print(f"| {population} | {name} | {m.roc_auc:.4f} | {m.expected_calibration_error:.4f} | "
+            print(f"| {population} | {name} | {m.roc_auc:.4f} | {m.expected_calibration_error:.4f} | "  # noqa: E501
                   f"{m.top_decile_lift:.2f} | {m.pr_auc:.4f} | {m.log_loss:.4f} |")  # fmt: skip
 
 
