@@ -15,7 +15,10 @@ business date to score. Each repetition then times, in this order:
 - ``train``: ``train_lead_model`` end to end: read, both candidates, figures, MLflow
   logging and registration, the promotion gate;
 - ``score``: ``score_open_leads`` end to end: read, load the champion from MLflow, exact
-  contributions, top factors as JSON, the ml.lead_scores suite, the write.
+  contributions, top factors as JSON, the ml.lead_scores suite, the write;
+- ``monitor``: ``monitor_lead_model`` end to end: read the N open leads, every score and
+  outcome, data and prediction drift against the champion's reference (Evidently, seeded
+  20k samples), realised performance, the HTML report, the monitoring tables.
 
 Medians and ratios to the same repetition's baseline are printed as a Markdown table
 and appended as JSON lines to bench/results/lead_scoring.jsonl.
@@ -90,6 +93,7 @@ def synthetic_marts(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     outcomes = pd.DataFrame(
         {
             "lead_id": frame["lead_id"],
+            "created_at": created,
             "converted_at": np.where(
                 converted & (np.arange(total) < n), created + pd.Timedelta(days=30), pd.NaT
             ),
@@ -138,13 +142,18 @@ def main() -> None:
             con.execute("create table marts.lead_features as select * from frame")
             con.execute("create table marts.lead_outcomes as select * from outcomes")
         training_rows = frame.iloc[: args.leads]
-        results: dict[str, list[float]] = {"baseline_xgboost": [], "train": [], "score": []}
+        from ml.drift.steps import monitor_lead_model
+
+        results: dict[str, list[float]] = {
+            "baseline_xgboost": [], "train": [], "score": [], "monitor": []
+        }  # fmt: skip
         for repeat in range(args.repeats):
             results["baseline_xgboost"].append(timed(lambda: baseline_xgboost(training_rows)))
             results["train"].append(
                 timed(lambda: train_lead_model(BUSINESS_DATE - timedelta(days=0)))
             )
             results["score"].append(timed(lambda: score_open_leads(BUSINESS_DATE)))
+            results["monitor"].append(timed(lambda: monitor_lead_model(BUSINESS_DATE)))
             print(f"repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in results.items()),  # noqa: E501
                   flush=True)  # fmt: skip
 
