@@ -346,6 +346,38 @@ def _print_lead_scores(settings: Settings, business_date: date) -> None:
                  business_date, grades, name, version, method)  # fmt: skip
         log.info("  Runs, plots and aliases: salespipe models ui  (MLflow, %s)",
                  settings.mlflow_tracking_uri)  # fmt: skip
+    _print_drift(settings, business_date)
+
+
+def _print_drift(settings: Settings, business_date: date) -> None:
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        try:
+            run = con.execute(
+                "select drifted_features, features, prediction_drift_score, alerts, "
+                "retraining_requested, suppressed_by_cooldown, report_path, note "
+                "from monitoring.drift_runs where run_date = ? and model_name = 'lead_scoring'",
+                [business_date],
+            ).fetchone()
+        except duckdb.CatalogException:
+            return
+    if run is None:
+        return
+    drifted, features, psi, alerts, requested, cooled, report, note = run
+    log.info("")
+    if note:
+        log.info("Drift monitoring for %s: %s.", business_date, note)
+        return
+    verdict = (
+        "retraining requested" if requested else "retraining held back by the cooldown"
+        if cooled else "no retraining"
+    )  # fmt: skip
+    log.info("Drift monitoring for %s: %d of %d features drifted, prediction PSI %.3f; %s.",
+             business_date, drifted, features, psi, verdict)  # fmt: skip
+    if alerts:
+        log.info("  Alerts: %s", alerts)
+    log.info("  Report: %s", report)
 
 
 def _info(args: argparse.Namespace, settings: Settings) -> None:

@@ -82,6 +82,7 @@ def test_a_drifted_night_alerts_and_retrains_through_airflow(nights):
     assert alerts.startswith("data drift: ")
     assert Path(report).is_file() and Path(report).name == f"drift_lead_scoring_{DRIFTED}.html"
     assert "on_demand_lead_model_training was requested by tonight's run" in out[DRIFTED]
+    assert f"Report: {report}" in out[DRIFTED] and "retraining requested." in out[DRIFTED]
     drifted_features = {
         f
         for (f,) in rows(
