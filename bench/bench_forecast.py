@@ -145,10 +145,13 @@ def speed(args: argparse.Namespace) -> None:
         "runs": runs,
     }
     _append(summary)
-    keys = [k for k in runs[0] if k not in ("series_week", "weeks")]
+    counts = [k for k in runs[0] if k.endswith("_series") or k in ("series_week", "weeks")]
+    keys = [k for k in runs[0] if k not in counts]
     base = statistics.median(r["baseline_seasonal_naive"] for r in runs)
     print(f"\n{runs[0]['series_week']:.0f} weekly series x {runs[0]['weeks']:.0f} weeks, "
-          f"median of {args.repeats}, peak RSS {peak:,.0f} MiB\n")  # fmt: skip
+          f"median of {args.repeats}, peak RSS {peak:,.0f} MiB; series within the ETS budget: "
+          + ", ".join(f"{k} {runs[-1][k]:.0f}" for k in counts if k.endswith("ets_series"))
+          + "\n")  # fmt: skip
     print("| stage | median s | min-max s | x baseline |\n|---|---:|---:|---:|")
     for key in keys:
         values = [r.get(key, float("nan")) for r in runs]

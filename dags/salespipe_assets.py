@@ -20,6 +20,7 @@ WAREHOUSE_MARTS = (
 MART_ASSETS = {name: Asset(f"duckdb://warehouse/marts/{name}") for name in WAREHOUSE_MARTS}
 PUBLISHED_WAREHOUSE = Asset("duckdb://warehouse/published")
 LEAD_SCORES = Asset("duckdb://warehouse/ml/lead_scores")
+REVENUE_FORECASTS = Asset("duckdb://warehouse/ml/revenue_forecasts")
 # Emitted by whatever asks for a new lead model (a drift alert, a person): the
 # on-demand training DAG is scheduled on it.
 LEAD_MODEL_RETRAINING_REQUESTED = Asset("mlflow://models/lead_scoring/retraining_requested")

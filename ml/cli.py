@@ -347,6 +347,38 @@ def _print_lead_scores(settings: Settings, business_date: date) -> None:
         log.info("  Runs, plots and aliases: salespipe models ui  (MLflow, %s)",
                  settings.mlflow_tracking_uri)  # fmt: skip
     _print_drift(settings, business_date)
+    _print_forecasts(settings, business_date)
+
+
+def _print_forecasts(settings: Settings, business_date: date) -> None:
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        try:
+            rows = con.execute(
+                "select grain, sum(forecast), sum(lower), sum(upper), sum(existing_pipeline), "
+                "count(distinct segment), any_value(model_version), any_value(model_alias) "
+                "from ml.revenue_forecasts where forecast_date = ? and segment = 'total' "
+                "group by grain order by grain desc",
+                [business_date],
+            ).fetchall()
+            segments = con.execute(
+                "select count(distinct segment) from ml.revenue_forecasts where forecast_date = ?",
+                [business_date],
+            ).fetchone()[0]
+        except duckdb.CatalogException:
+            return
+    if not rows:
+        return
+    log.info("")
+    version, alias = rows[0][6], rows[0][7]
+    log.info("Revenue forecasts for %s (ml.revenue_forecasts, %d segments) from "
+             "revenue_forecast v%s (%s):", business_date, segments, version, alias)  # fmt: skip
+    for grain, forecast, lower, upper, pipeline, *_ in rows:
+        horizon = "next 13 weeks" if grain == "week" else "next 6 months"
+        log.info("  %s, total: %s (80%% interval per period summed: %s to %s); "
+                 "existing pipeline %s", horizon, f"{forecast:,.0f}", f"{lower:,.0f}",
+                 f"{upper:,.0f}", f"{pipeline:,.0f}")  # fmt: skip
 
 
 def _print_drift(settings: Settings, business_date: date) -> None:

@@ -17,7 +17,10 @@ from ml.settings import Settings
 log = logging.getLogger("salespipe")
 
 # use case -> (registered model, on-demand training DAG)
-USE_CASES = {"lead_scoring": ("lead_scoring", "on_demand_lead_model_training")}
+USE_CASES = {
+    "lead_scoring": ("lead_scoring", "on_demand_lead_model_training"),
+    "revenue_forecast": ("revenue_forecast", "on_demand_revenue_model_training"),
+}
 
 
 class WarehouseBusyError(RuntimeError):
@@ -63,10 +66,15 @@ def _list(args: argparse.Namespace, settings: Settings) -> None:
     for version in versions:
         aliases = ",".join(sorted(by_version.get(str(version.version), []))) or "-"
         tags = version.tags
+        quality = (
+            f"AUC {tags.get('holdout_auc', '?')}  ECE {tags.get('holdout_ece', '?')}"
+            if "holdout_auc" in tags
+            else f"MASE {tags.get('backtest_mase', '?')}  "
+            f"80% cover {tags.get('backtest_coverage_80', '?')}"
+        )
         log.info(
-            "%s v%-4s %-22s AUC %s  ECE %s  %s  | %s",
-            name, version.version, aliases, tags.get("holdout_auc", "?"),
-            tags.get("holdout_ece", "?"), tags.get("training_window", ""),
+            "%s v%-4s %-22s %s  %s  | %s",
+            name, version.version, aliases, quality, tags.get("training_window", ""),
             tags.get("gate_decision", ""),
         )  # fmt: skip
 

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 NIGHTLY_DAGS: tuple[tuple[str, bool], ...] = (
     ("nightly_warehouse", False),
     ("nightly_lead_scoring", True),
+    ("nightly_revenue_forecast", True),
 )
 
 # Assets a night may emit -> the DAG scheduled on each (dags/salespipe_assets.py).

@@ -71,6 +71,17 @@ class Settings:
 
         return load_section(self.config_file, "lead_scoring", LeadScoringConfig)
 
+    def forecasting(self):  # -> ml.forecasting.config.ForecastConfig
+        """The forecasting section of the configuration file, defaults filled in.
+
+        Raises:
+            ml.config_file.ConfigError: the file is invalid.
+        """
+        from ml.config_file import load_section
+        from ml.forecasting.config import ForecastConfig
+
+        return load_section(self.config_file, "forecasting", ForecastConfig)
+
     def drift(self):  # -> ml.drift.config.DriftConfig
         """The drift section of the configuration file, defaults filled in.
 

@@ -110,6 +110,7 @@ def forecasts(lower: list[float], forecast: list[float], upper: list[float]) -> 
         {
             "forecast_date": pd.to_datetime(["2024-05-29"] * 2),
             "segment": ["total", "total"],
+            "grain": ["month", "month"],
             "period_start": pd.to_datetime(["2024-06-01", "2024-07-01"]),
             "period_end": pd.to_datetime(["2024-06-30", "2024-07-31"]),
             "forecast": forecast,
@@ -132,6 +133,19 @@ def test_a_forecast_outside_its_interval_fails():
     assert sorted(e.expectation for e in outcome.blocking) == [
         "expect_column_pair_values_a_to_be_greater_than_b(forecast, lower)",
         "expect_column_pair_values_a_to_be_greater_than_b(upper, forecast)",
+    ]
+
+
+def test_a_week_and_a_month_may_start_on_the_same_day_but_a_period_only_once():
+    frame = forecasts([90, 80], [100, 100], [110, 120])
+    frame["period_start"] = pd.Timestamp("2024-07-01")  # a Monday and a month's first day
+    frame["grain"] = ["week", "month"]
+    frame["period_end"] = pd.to_datetime(["2024-07-07", "2024-07-31"])
+    assert validate_frame(frame, "ml.revenue_forecasts").success
+    frame["grain"] = "month"
+    outcome = validate_frame(frame, "ml.revenue_forecasts")
+    assert [e.expectation for e in outcome.blocking] == [
+        "expect_compound_columns_to_be_unique(forecast_date, segment, grain, period_start)"
     ]
 
 

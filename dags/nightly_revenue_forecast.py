@@ -1,0 +1,76 @@
+"""
+### nightly_revenue_forecast
+
+Forecasts closed-won revenue for the next 13 weeks and 6 months, for the whole business
+and per region, product and rep, with 80% and 95% intervals, every night once the
+warehouse build has produced `marts.daily_revenue` and `marts.opportunities`
+(data-aware: scheduled on their Assets).
+
+1. **forecast_revenue**: trains first when there is no `revenue_forecast@champion` or the
+   champion is `retrain_every_days` old (default 28): a rolling-origin backtest of
+   seasonal naive, run rate, ETS, the global LSTM and an ensemble; the champion model per
+   level chosen by backtest error (the LSTM only where it wins); conformal intervals from
+   the backtest residuals; registered as `challenger`, promoted by the shared gate. Then
+   it forecasts with the champion, adds the expected revenue of open opportunities
+   (existing pipeline) beside the run-rate forecast, replaces the date in
+   `ml.revenue_forecasts`, and scores earlier forecasts whose periods have completed
+   (`monitoring.forecast_performance`).
+2. **publish_revenue_forecasts**: swaps in a published warehouse with the forecasts.
+"""
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, task
+from salespipe_assets import (
+    BUSINESS_DATE_PARAMS,
+    MART_ASSETS,
+    REVENUE_FORECASTS,
+    WAREHOUSE_POOL,
+    business_date_extra,
+    business_date_of,
+)
+
+
+@dag(
+    dag_id="nightly_revenue_forecast",
+    schedule=[MART_ASSETS["daily_revenue"], MART_ASSETS["opportunities"]],
+    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    params=BUSINESS_DATE_PARAMS,
+    doc_md=__doc__,
+    tags=["salespipe", "forecasting", "nightly", "mlflow"],
+    default_args={
+        "owner": "ml-engineering",
+        "retries": 1,
+        "retry_delay": timedelta(minutes=2),
+        "pool": WAREHOUSE_POOL,
+    },
+)
+def nightly_revenue_forecast():
+    @task
+    def forecast_revenue(params=None, triggering_asset_events=None) -> dict:
+        from ml.forecasting.steps import forecast_revenue
+
+        outcome = forecast_revenue(business_date_of(params, triggering_asset_events))
+        return {
+            "rows": outcome.rows,
+            "model_version": outcome.model_version,
+            "trained": outcome.trained,
+        }
+
+    @task(outlets=[REVENUE_FORECASTS])
+    def publish_revenue_forecasts(
+        params=None, triggering_asset_events=None, outlet_events=None
+    ) -> None:
+        from ml.warehouse.steps import republish_for_readers
+
+        business_date = business_date_of(params, triggering_asset_events)
+        republish_for_readers(business_date)
+        outlet_events[REVENUE_FORECASTS].extra = business_date_extra(business_date)
+
+    forecast_revenue() >> publish_revenue_forecasts()
+
+
+nightly_revenue_forecast()

@@ -1,0 +1,65 @@
+"""How earlier forecasts did, now that their periods have happened (for monitoring)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from ml.drift import realised_forecast_performance
+from ml.forecasting.config import GRAINS
+from ml.forecasting.series import SeriesSet
+
+_DDL = """
+    create table if not exists monitoring.forecast_performance (
+        model_name varchar, forecast_date date, grain varchar, segment varchar,
+        evaluated_on date, periods bigint, mae double, scale double, mase double,
+        coverage_80 double, coverage_95 double
+    )
+"""
+
+
+def actuals_frame(series: SeriesSet) -> pd.DataFrame:
+    """Completed periods' revenue per segment, long: segment, grain, period_start/end, actual."""
+    frames = []
+    for grain in GRAINS:
+        wide = series.frame(grain)
+        long = (
+            wide.rename_axis("period_start")
+            .reset_index()
+            .melt(id_vars="period_start", var_name="segment", value_name="actual")
+        )
+        starts = pd.to_datetime(long["period_start"])
+        ends = starts + (pd.Timedelta(days=6) if grain == "week" else pd.offsets.MonthEnd(0))
+        frames.append(long.assign(grain=grain, period_start=starts, period_end=ends))
+    return pd.concat(frames, ignore_index=True)
+
+
+def record_realised(
+    con: duckdb.DuckDBPyConnection, past: pd.DataFrame, series: SeriesSet, model_name: str, on: date
+) -> int:
+    """Score every earlier forecast on its completed periods into
+    ``monitoring.forecast_performance`` (rows for those forecast dates replaced)."""
+    if past.empty:
+        return 0
+    realised = realised_forecast_performance(past, actuals_frame(series))
+    if realised.empty:
+        return 0
+    realised = realised.assign(model_name=model_name, evaluated_on=on)
+    con.execute("create schema if not exists monitoring")
+    con.execute(_DDL)
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            "delete from monitoring.forecast_performance where model_name = ? "
+            "and forecast_date in (select unnest(?::date[]))",
+            [model_name, sorted(set(pd.to_datetime(realised["forecast_date"]).dt.date))],
+        )
+        con.register("realised", realised)
+        con.execute("insert into monitoring.forecast_performance by name select * from realised")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(realised)

@@ -1,0 +1,75 @@
+"""Reading the forecasting inputs from the warehouse, and writing ``ml.revenue_forecasts``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+INPUT_QUERIES = {
+    "daily_revenue": "select * from marts.daily_revenue",
+    "market_indicators_daily": "select * from marts.market_indicators_daily",
+    "opportunities": "select * from marts.opportunities",
+    "opportunity_stage_history": "select * from marts.opportunity_stage_history",
+}
+
+_FORECASTS_DDL = """
+    create table if not exists ml.revenue_forecasts (
+        forecast_date date, segment varchar, grain varchar, period_start date,
+        period_end date, forecast double, lower double, upper double, interval_level double,
+        lower_95 double, upper_95 double, existing_pipeline double, new_business double,
+        method varchar, series_status varchar, model_name varchar, model_version varchar,
+        model_alias varchar, forecast_at timestamp
+    )
+"""
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """The four marts forecasting reads, as DataFrames."""
+    return {name: con.execute(query).df() for name, query in INPUT_QUERIES.items()}
+
+
+def read_win_probabilities(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.Series | None:
+    """Tonight's opportunity win probabilities, once ``ml.opportunity_scores`` exists."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'ml' and table_name = 'opportunity_scores'"
+    ).fetchone()[0]
+    if not exists:
+        return None
+    frame = con.execute(
+        "select opportunity_id, win_probability from ml.opportunity_scores where score_date = ?",
+        [business_date],
+    ).df()
+    return frame.set_index("opportunity_id")["win_probability"] if len(frame) else None
+
+
+def write_forecasts(
+    con: duckdb.DuckDBPyConnection, forecasts: pd.DataFrame, forecast_date: date
+) -> int:
+    """Replace ``forecast_date``'s rows of ``ml.revenue_forecasts``, in one transaction."""
+    con.execute("create schema if not exists ml")
+    con.execute(_FORECASTS_DDL)
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from ml.revenue_forecasts where forecast_date = ?", [forecast_date])
+        con.register("new_forecasts", forecasts)
+        con.execute("insert into ml.revenue_forecasts by name select * from new_forecasts")
+        con.unregister("new_forecasts")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(forecasts)
+
+
+def read_past_forecasts(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame:
+    """Forecasts issued before ``before`` (for realised forecast performance)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'ml' and table_name = 'revenue_forecasts'"
+    ).fetchone()[0]
+    if not exists:
+        return pd.DataFrame()
+    return con.execute("select * from ml.revenue_forecasts where forecast_date < ?", [before]).df()

@@ -1,0 +1,131 @@
+"""Expected revenue of the open pipeline: who is open, at what rate, in which period."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+from forecast_data import AS_OF
+
+from ml.forecasting.pipeline import PIPELINE_COLUMNS, pipeline_forecast
+from ml.forecasting.series import build_series
+
+# (id, region, rep, amount, [(stage, valid_from, close_date)], closed_at, won)
+DEALS = [
+    ("O1", "north", "R1", 500, [("prospecting", "2025-01-05", "2025-03-31"),
+                                ("proposal", "2025-02-01", "2025-03-31"),
+                                ("closed_won", "2025-03-10", "2025-03-10")], "2025-03-10", True),
+    ("O2", "north", "R2", 700, [("prospecting", "2025-01-10", "2025-04-30"),
+                                ("proposal", "2025-02-10", "2025-04-30"),
+                                ("closed_lost", "2025-04-01", "2025-04-01")], "2025-04-01", False),
+    ("O3", "south", "R1", 900, [("prospecting", "2025-03-01", "2025-05-31"),
+                                ("closed_won", "2025-05-01", "2025-05-01")], "2025-05-01", True),
+    ("O4", "south", "R2", 1000, [("proposal", "2025-06-01", "2025-06-10")], None, False),
+    ("O5", "north", "R9", 2000, [("prospecting", "2025-06-02", "2025-08-15")], None, False),
+    # Open on the forecast date, won afterwards: open then, and its later win is not history.
+    ("O6", "south", "R3", 3000, [("proposal", "2025-06-05", "2025-06-30"),
+                                 ("closed_won", "2025-07-01", "2025-07-01")], "2025-07-01", True),
+    ("O7", "north", "R1", 4000, [("prospecting", "2025-06-25", "2025-07-31")], None, False),
+    ("O8", "north", "R1", 5000, [("proposal", "2025-06-01", "2026-12-31")], None, False),
+]  # fmt: skip
+
+
+def marts() -> tuple[pd.DataFrame, pd.DataFrame]:
+    opportunities, history = [], []
+    for oid, region, rep, amount, stages, closed_at, won in DEALS:
+        final = stages[-1]
+        opportunities.append(
+            {
+                "opportunity_id": oid, "created_at": pd.Timestamp(stages[0][1]),
+                "region": region, "product": "core", "owner_rep_id": rep,
+                "stage": final[0], "amount": float(amount), "currency": "USD",
+                "amount_in_default_currency": float(amount),
+                "close_date": pd.Timestamp(final[2]), "is_closed": closed_at is not None,
+                "is_won": won, "closed_at": pd.Timestamp(closed_at) if closed_at else pd.NaT,
+            }
+        )  # fmt: skip
+        for seq, (stage, start, close) in enumerate(stages, 1):
+            end = stages[seq][1] if seq < len(stages) else None
+            history.append(
+                {
+                    "opportunity_id": oid, "stage_sequence": seq, "stage": stage,
+                    "valid_from": pd.Timestamp(start),
+                    "valid_to": pd.Timestamp(end) if end else pd.NaT,
+                    "is_current": end is None, "amount": float(amount),
+                    "close_date": pd.Timestamp(close),
+                }
+            )  # fmt: skip
+    return pd.DataFrame(opportunities), pd.DataFrame(history)
+
+
+@pytest.fixture(scope="module")
+def exact(config):
+    return replace(config, win_rate_prior_deals=0.0)  # raw stage rates: easy to check
+
+
+def value(frame: pd.DataFrame, segment: str, grain: str, start: str) -> float:
+    rows = frame[
+        (frame["segment"] == segment)
+        & (frame["grain"] == grain)
+        & (frame["period_start"] == date.fromisoformat(start))
+    ]
+    return float(rows["existing_pipeline"].sum())
+
+
+def test_open_deals_weighted_by_their_stage_win_rate(exact):
+    opportunities, history = marts()
+    out = pipeline_forecast(opportunities, history, AS_OF, exact)
+    assert list(out.columns) == PIPELINE_COLUMNS
+    # Closed by the forecast date: O1 (won), O2 (lost), O3 (won).
+    # proposal: O1 won, O2 lost -> 1/2; prospecting: O1, O3 won, O2 lost -> 2/3.
+    assert value(out, "total", "week", "2025-06-16") == pytest.approx(1000 * 0.5)  # O4, late
+    assert value(out, "total", "week", "2025-06-30") == pytest.approx(3000 * 0.5)  # O6
+    assert value(out, "total", "week", "2025-08-11") == pytest.approx(2000 * 2 / 3)  # O5
+    assert value(out, "total", "month", "2025-06-01") == pytest.approx(500 + 1500)
+    monthly_total = (out["grain"] == "month") & (out["segment"] == "total")
+    assert out.loc[monthly_total, "existing_pipeline"].sum() == pytest.approx(
+        500 + 1500 + 2000 * 2 / 3
+    )  # O7 (created later) and O8 (after the horizon) are not in it
+
+
+def test_segments_add_up_and_reps_follow_the_series(exact, daily_revenue):
+    opportunities, history = marts()
+    series = build_series(daily_revenue, exact, as_of=AS_OF)
+    out = pipeline_forecast(opportunities, history, AS_OF, exact, series=series)
+    level = out["segment"].str.split(":").str[0]
+    totals = out[level == "total"].groupby(["grain", "period_start"])["existing_pipeline"].sum()
+    for hierarchy in ("region", "product", "rep"):
+        sums = out[level == hierarchy].groupby(["grain", "period_start"])["existing_pipeline"].sum()
+        pd.testing.assert_series_equal(sums, totals, check_names=False)
+    assert value(out, "rep:other", "week", "2025-08-11") == pytest.approx(2000 * 2 / 3)  # R9
+    assert set(series.frame("week").columns) <= set(out["segment"])
+    assert len(out[(out["grain"] == "week") & (out["segment"] == "total")]) == 13
+
+
+def test_given_win_probabilities_override_stage_rates(exact):
+    opportunities, history = marts()
+    given = pd.Series({"O4": 0.9})
+    out = pipeline_forecast(opportunities, history, AS_OF, exact, win_probability=given)
+    assert value(out, "total", "week", "2025-06-16") == pytest.approx(900)
+    assert value(out, "total", "week", "2025-06-30") == pytest.approx(1500)  # others unchanged
+
+
+def test_stage_rates_shrink_toward_the_overall_rate(config):
+    opportunities, history = marts()
+    out = pipeline_forecast(opportunities, history, AS_OF, replace(config, win_rate_prior_deals=10))
+    prior = 2 / 3
+    proposal = (1 + 10 * prior) / (2 + 10)
+    assert value(out, "total", "week", "2025-06-16") == pytest.approx(1000 * proposal)
+
+
+def test_deals_without_close_date_close_when_won_deals_of_their_stage_did(exact):
+    opportunities, history = marts()
+    history.loc[history["opportunity_id"] == "O5", "close_date"] = pd.NaT
+    opportunities.loc[opportunities["opportunity_id"] == "O5", "close_date"] = pd.NaT
+    out = pipeline_forecast(opportunities, history, AS_OF, exact)
+    # Won deals took 64 (O1) and 61 (O3) days from prospecting to close; O5 is 16 days in.
+    when = AS_OF + pd.Timedelta(days=(64 + 61) / 2 - 16)
+    week = when - pd.Timedelta(days=when.weekday())
+    assert value(out, "total", "week", str(week)) == pytest.approx(2000 * 2 / 3)
