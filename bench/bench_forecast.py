@@ -145,7 +145,7 @@ def speed(args: argparse.Namespace) -> None:
         "runs": runs,
     }
     _append(summary)
-    counts = [k for k in runs[0] if k.endswith("_series") or k in ("series_week", "weeks")]
+    counts = [k for k in runs[0] if k.endswith("ets_series") or k in ("series_week", "weeks")]
     keys = [k for k in runs[0] if k not in counts]
     base = statistics.median(r["baseline_seasonal_naive"] for r in runs)
     print(f"\n{runs[0]['series_week']:.0f} weekly series x {runs[0]['weeks']:.0f} weeks, "

@@ -99,7 +99,9 @@ def test_too_few_mature_leads_fall_back_to_the_flagged_source_prior(demo):
             "select count(*), list(distinct scoring_method), list(distinct model_name) "
             "from ml.lead_scores where score_date = '2024-05-29'"
         ).fetchone()
-        promotions = con.execute("select count(*) from monitoring.model_promotions").fetchone()
+        promotions = con.execute(
+            "select count(*) from monitoring.model_promotions where model_name = 'lead_scoring'"
+        ).fetchone()
     # 800 leads over 150 days: far below 1,000 mature leads, so no model is promoted
     assert scores == (open_leads, ["prior"], ["lead_scoring_prior"])
     assert promotions == (0,)
