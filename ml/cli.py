@@ -31,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
         settings = load_settings()
-        settings.lead_scoring(), settings.drift()  # a broken salespipe.yml stops here
+        # a broken salespipe.yml stops here, before any work
+        settings.lead_scoring(), settings.drift(), settings.forecasting()
         return args.handler(args, settings) or 0
     except UsageError as exc:
         print(f"salespipe {args.command}: {exc}", file=sys.stderr)
