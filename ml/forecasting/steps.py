@@ -118,6 +118,12 @@ def _train_if_due(business_date: date, settings: Settings, client) -> str:
     config = settings.forecasting()
     champion = alias_version(client, MODEL_NAME, CHAMPION)
     if champion is None:
+        # Re-running a night must not train a second challenger for the same data.
+        challenger = alias_version(client, MODEL_NAME, CHALLENGER)
+        if challenger is not None:
+            tags = client.get_model_version(MODEL_NAME, challenger).tags
+            if tags.get("business_date") == business_date.isoformat():
+                return f"no champion; challenger v{challenger} already trained for {business_date}"
         return train_and_gate(business_date, NO_CHAMPION, settings, config).summary
     trained_for = client.get_model_version(MODEL_NAME, champion).tags.get("business_date")
     last = date.fromisoformat(trained_for) if trained_for else None

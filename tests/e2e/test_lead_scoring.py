@@ -30,6 +30,7 @@ lead_scoring:
   min_converted_leads: 40
   min_comparison_rows: 50
   xgboost: {n_estimators: 60}
+forecasting: {use_lstm: false}  # not under test here
 """
 
 
