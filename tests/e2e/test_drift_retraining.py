@@ -112,3 +112,32 @@ def test_within_the_cooldown_alerts_are_kept_but_nothing_retrains(nights):
     assert cooled[0] and cooled[1:] == (False, True)
     assert "was requested by tonight's run" not in out[NEXT_DRIFTED]
     assert len(retraining_runs(home)) == 1
+
+
+def test_earlier_forecasts_are_scored_on_the_periods_since_completed(nights):
+    home, _ = nights
+    scored = rows(
+        home,
+        "select count(*), count(mase), min(periods), max(evaluated_on) "
+        f"from monitoring.forecast_performance where forecast_date = '{QUIET}'",
+    )[0]
+    assert scored[0] > 0 and scored[1] > 0 and scored[2] >= 1
+    assert str(scored[3]) == NEXT_DRIFTED  # re-scored each night as more periods complete
+
+
+def test_mlflow_holds_the_forecast_backtest_table_and_plots(nights):
+    home, _ = nights
+    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    experiment = client.get_experiment_by_name("revenue_forecast")
+    run = client.search_runs([experiment.experiment_id], "tags.salespipe_kind = 'training'")[0]
+    artifacts = {a.path for folder in ("backtest", "plots")
+                 for a in client.list_artifacts(run.info.run_id, folder)}  # fmt: skip
+    assert {
+        "backtest/backtest_table.csv",
+        "plots/total_week.png",
+        "plots/total_month.png",
+    } <= artifacts
+    assert client.get_registered_model("revenue_forecast").aliases  # challenger at least
