@@ -16,8 +16,9 @@ import pandas as pd
 
 from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast, store
 from ml.forecasting.realised import record_realised
-from ml.forecasting.training import MODEL_NAME, TrainingOutcome, train_and_gate
+from ml.forecasting.training import MODEL_NAME, train_and_gate
 from ml.registry.aliases import alias_version, notice_manual_moves
+from ml.registry.lifecycle import TrainingOutcome, training_due
 from ml.registry.tracking import CHALLENGER, CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
 
@@ -63,11 +64,12 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     import mlflow
 
     client = mlflow.MlflowClient()
-    trained = _train_if_due(business_date, settings, client)
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
         inputs = store.read_inputs(con)
         win_probability = store.read_win_probabilities(con, business_date)
+    trained = _train_if_due(business_date, settings, client, inputs)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
     alias, version = CHAMPION, champion
     if champion is None:
         # No version has passed the gate yet (a first model outside the coverage band,
@@ -114,19 +116,12 @@ def with_pipeline(forecast: pd.DataFrame, pipeline: pd.DataFrame) -> pd.DataFram
     return merged
 
 
-def _train_if_due(business_date: date, settings: Settings, client) -> str:
+def _train_if_due(
+    business_date: date, settings: Settings, client, inputs: dict[str, pd.DataFrame]
+) -> str:
     config = settings.forecasting()
-    champion = alias_version(client, MODEL_NAME, CHAMPION)
-    if champion is None:
-        # Re-running a night must not train a second challenger for the same data.
-        challenger = alias_version(client, MODEL_NAME, CHALLENGER)
-        if challenger is not None:
-            tags = client.get_model_version(MODEL_NAME, challenger).tags
-            if tags.get("business_date") == business_date.isoformat():
-                return f"no champion; challenger v{challenger} already trained for {business_date}"
-        return train_and_gate(business_date, NO_CHAMPION, settings, config).summary
-    trained_for = client.get_model_version(MODEL_NAME, champion).tags.get("business_date")
-    last = date.fromisoformat(trained_for) if trained_for else None
-    if last is not None and (business_date - last).days < config.retrain_every_days:
-        return f"not due: champion trained for {last}"
-    return train_and_gate(business_date, SCHEDULE, settings, config).summary
+    reason = training_due(client, MODEL_NAME, business_date, config.retrain_every_days)
+    if reason is None:
+        return f"not due for {business_date}"
+    trigger = NO_CHAMPION if reason == "no champion" else SCHEDULE
+    return f"{reason}: {train_and_gate(business_date, trigger, settings, config, inputs).summary}"

@@ -5,8 +5,6 @@ it to ``champion`` through the shared gate."""
 from __future__ import annotations
 
 import logging
-import tempfile
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -27,12 +25,12 @@ from ml.forecasting import (
 from ml.forecasting.config import ForecastConfig
 from ml.forecasting.plots import backtest_figure
 from ml.forecasting.promotion import choice_mase, published_scores
-from ml.forecasting.pyfunc import ARTIFACT_KEY, load_forecaster, pip_requirements, save_forecaster
-from ml.registry import history
-from ml.registry.aliases import move_alias, notice_manual_moves
-from ml.registry.gate import decide_promotion
+from ml.forecasting.pyfunc import ARTIFACT_KEY, load_forecaster, pip_requirements
+from ml.registry.gate import GateDecision, decide_promotion
+from ml.registry.lifecycle import TrainingOutcome, gate_new_version, tag_version
 from ml.registry.provenance import code_version, data_fingerprint
-from ml.registry.tracking import CHALLENGER, CHAMPION, use_experiment
+from ml.registry.pyfunc import log_joblib_model
+from ml.registry.tracking import use_experiment
 from ml.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,20 +38,19 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "revenue_forecast"
 
 
-@dataclass(frozen=True)
-class TrainingOutcome:
-    run_id: str
-    version: str
-    promoted: bool
-    summary: str
-
-
 def train_and_gate(
-    business_date: date, trigger: str, settings: Settings, config: ForecastConfig
+    business_date: date,
+    trigger: str,
+    settings: Settings,
+    config: ForecastConfig,
+    inputs: dict[str, pd.DataFrame] | None = None,
 ) -> TrainingOutcome:
+    """Train for ``business_date`` on ``inputs`` (the marts :func:`store.read_inputs`
+    returns; read here when not given)."""
     use_experiment(settings, MODEL_NAME)
-    with duckdb.connect(str(settings.work_warehouse)) as con:
-        inputs = store.read_inputs(con)
+    if inputs is None:
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            inputs = store.read_inputs(con)
     series = build_series(inputs["daily_revenue"], config, as_of=business_date)
     covariates = {g: market_covariates(inputs["market_indicators_daily"], g) for g in GRAINS}
     with mlflow.start_run(run_name=f"train {business_date} ({trigger})") as run:
@@ -90,18 +87,14 @@ def train_and_gate(
         version = _register(
             forecaster, series, inputs, business_date, trigger, published_mase, coverage
         )
-        with duckdb.connect(str(settings.work_warehouse)) as con:
-            client = mlflow.MlflowClient()
-            move_alias(client, con, model_name=MODEL_NAME, alias=CHALLENGER, version=version,
-                       action=history.CHALLENGER, moved_by=f"training ({trigger})",
-                       reason=f"trained for {business_date}", run_date=business_date)  # fmt: skip
-            champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
+        low, high = config.coverage_80_band
+
+        def decide(champion: str | None) -> GateDecision:
             champion_mase = None
             if champion is not None:
                 old = load_forecaster(f"models:/{MODEL_NAME}/{champion}")
                 champion_mase = choice_mase(backtest.table, old.champions, segments)
-            low, high = config.coverage_80_band
-            decision = decide_promotion(
+            return decide_promotion(
                 metric="backtest MASE of the chosen models",
                 challenger=challenger_mase,
                 champion=champion_mase,
@@ -122,17 +115,12 @@ def train_and_gate(
                     ),
                 },
             )
-            client.set_model_version_tag(MODEL_NAME, version, "gate_decision", decision.reason)
-            client.set_model_version_tag(
-                MODEL_NAME,
-                version,
-                "validation_status",
-                "promoted" if decision.promote else "rejected",
-            )
-            if decision.promote:
-                move_alias(client, con, model_name=MODEL_NAME, alias=CHAMPION, version=version,
-                           action=history.PROMOTE, moved_by=f"promotion gate ({trigger})",
-                           reason=decision.reason, run_date=business_date)  # fmt: skip
+
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            decision = gate_new_version(
+                mlflow.MlflowClient(), con, model_name=MODEL_NAME, version=version,
+                business_date=business_date, trigger=trigger, decide=decide,
+            )  # fmt: skip
         mlflow.set_tags({"gate_decision": decision.reason, "registered_version": version})
     verdict = "promoted to champion" if decision.promote else "stays challenger"
     text = f"v{version} {verdict}: {decision.reason}"
@@ -143,27 +131,22 @@ def train_and_gate(
 def _register(forecaster, series, inputs, business_date, trigger, mase, coverage) -> str:
     revenue = inputs["daily_revenue"]
     history_rows = revenue[pd.to_datetime(revenue["revenue_date"]) <= pd.Timestamp(business_date)]
-    with tempfile.TemporaryDirectory() as folder:
-        artifact = save_forecaster(forecaster, Path(folder))
-        # No input example: the input is a whole revenue history (an example would be the
-        # mart itself, and a short one only exercises the fallbacks); the signature says
-        # what goes in and out.
-        sample = revenue.head(5)
-        signature = infer_signature(
-            sample,
-            forecaster.forecast(series, None, business_date).head(5),
-            params={"forecast_date": business_date.isoformat()},
-        )
-        info = mlflow.pyfunc.log_model(
-            signature=signature,
-            name="model",
-            python_model=str(Path(__file__).with_name("mlflow_model.py")),
-            artifacts={ARTIFACT_KEY: str(artifact)},
-            pip_requirements=pip_requirements(),
-            registered_model_name=MODEL_NAME,
-        )
-    version = str(info.registered_model_version)
-    client = mlflow.MlflowClient()
+    # No input example: the input is a whole revenue history (an example would be the mart
+    # itself, and a short one only exercises the fallbacks); the signature says what goes
+    # in and out.
+    signature = infer_signature(
+        revenue.head(5),
+        forecaster.forecast(series, None, business_date).head(5),
+        params={"forecast_date": business_date.isoformat()},
+    )
+    version = log_joblib_model(
+        forecaster,
+        Path(__file__).with_name("mlflow_model.py"),
+        ARTIFACT_KEY,
+        MODEL_NAME,
+        signature=signature,
+        pip_requirements=pip_requirements(),
+    )
     first = min(series.frame(g).index.min() for g in GRAINS)
     tags = {
         "business_date": business_date.isoformat(),
@@ -175,6 +158,5 @@ def _register(forecaster, series, inputs, business_date, trigger, mase, coverage
         "backtest_mase": f"{mase:.4f}",
         "backtest_coverage_80": f"{coverage:.3f}",
     }
-    for key, value in tags.items():
-        client.set_model_version_tag(MODEL_NAME, version, key, value)
+    tag_version(mlflow.MlflowClient(), MODEL_NAME, version, tags)
     return version

@@ -20,9 +20,10 @@ from ml.lead_scoring.factors import factors_json, top_factor_rows
 from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
 from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame
-from ml.lead_scoring.training import TrainingOutcome, train_and_gate
-from ml.registry.aliases import alias_version, notice_manual_moves
-from ml.registry.tracking import CHAMPION, configure_mlflow
+from ml.lead_scoring.training import train_and_gate
+from ml.registry.aliases import notice_manual_moves
+from ml.registry.lifecycle import TrainingOutcome, training_due
+from ml.registry.tracking import configure_mlflow
 from ml.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ def train_lead_model(
 
 
 def train_lead_model_if_due(business_date: date, settings: Settings | None = None) -> str:
-    """Train when there is no champion, or the last training is ``retrain_every_days`` old.
+    """Train when :func:`ml.registry.lifecycle.training_due` says so (no champion, or the
+    newest version is ``retrain_every_days`` old).
 
     Returns what was decided, for the task log.
     """
@@ -54,32 +56,13 @@ def train_lead_model_if_due(business_date: date, settings: Settings | None = Non
     configure_mlflow(settings)
     import mlflow
 
-    if alias_version(mlflow.MlflowClient(), MODEL_NAME, CHAMPION) is None:
-        outcome = train_and_gate(business_date, NO_CHAMPION, settings, config)
-        return f"no champion: trained; {outcome.summary}"
-    last = _last_training_date(settings)
-    if last is not None and (business_date - last).days < config.retrain_every_days:
-        return (
-            f"not due: last trained for {last}, retraining every {config.retrain_every_days} days"
-        )
-    outcome = train_and_gate(business_date, SCHEDULE, settings, config)
-    return f"due (last trained for {last}): {outcome.summary}"
-
-
-def _last_training_date(settings: Settings) -> date | None:
-    import mlflow
-
-    experiment = mlflow.get_experiment_by_name(MODEL_NAME)
-    if experiment is None:
-        return None
-    runs = mlflow.search_runs(
-        [experiment.experiment_id],
-        filter_string="tags.salespipe_kind = 'training'",
-        order_by=["params.business_date DESC"],
-        max_results=1,
-        output_format="list",
+    reason = training_due(
+        mlflow.MlflowClient(), MODEL_NAME, business_date, config.retrain_every_days
     )
-    return date.fromisoformat(runs[0].data.params["business_date"]) if runs else None
+    if reason is None:
+        return f"not due for {business_date}"
+    trigger = NO_CHAMPION if reason == "no champion" else SCHEDULE
+    return f"{reason}: {train_and_gate(business_date, trigger, settings, config).summary}"
 
 
 @dataclass(frozen=True)

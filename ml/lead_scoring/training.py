@@ -4,8 +4,8 @@ candidates, register the best as ``challenger`` and run the promotion gate."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import duckdb
 import mlflow
@@ -30,24 +30,13 @@ from ml.lead_scoring.tracking import (
 )
 from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
 from ml.metrics import classification_metrics
-from ml.registry import history
-from ml.registry.aliases import move_alias, notice_manual_moves
 from ml.registry.gate import GateDecision, decide_promotion
+from ml.registry.lifecycle import TrainingOutcome, gate_new_version
 from ml.registry.provenance import code_version, data_fingerprint
-from ml.registry.tracking import CHALLENGER, CHAMPION, use_experiment
+from ml.registry.tracking import use_experiment
 from ml.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainingOutcome:
-    """What a training did: the registered version (None if none), and the gate's verdict."""
-
-    run_id: str
-    version: str | None
-    promoted: bool
-    summary: str
 
 
 def train_and_gate(
@@ -89,24 +78,14 @@ def train_and_gate(
         tags = _version_tags(rows, inputs, split, business_date, best, config, trigger)
         tags["reference_uri"] = _log_reference(best, inputs.iloc[split.train], settings)
         version = register_candidate(best, inputs.iloc[split.train], tags)
+        holdout_rows = rows.iloc[split.holdout]
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            client = mlflow.MlflowClient()
-            move_alias(client, con, model_name=MODEL_NAME, alias=CHALLENGER, version=version,
-                       action=history.CHALLENGER, moved_by=f"training ({trigger})",
-                       reason=f"trained for {business_date}", run_date=business_date)  # fmt: skip
-            champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
-            decision = _gate(best, champion, rows.iloc[split.holdout], holdout_x, holdout_y, config)
-            client.set_model_version_tag(MODEL_NAME, version, "gate_decision", decision.reason)
-            client.set_model_version_tag(
-                MODEL_NAME,
-                version,
-                "validation_status",
-                "promoted" if decision.promote else "rejected",
-            )
-            if decision.promote:
-                move_alias(client, con, model_name=MODEL_NAME, alias=CHAMPION, version=version,
-                           action=history.PROMOTE, moved_by=f"promotion gate ({trigger})",
-                           reason=decision.reason, run_date=business_date)  # fmt: skip
+            decision = gate_new_version(
+                mlflow.MlflowClient(), con, model_name=MODEL_NAME, version=version,
+                business_date=business_date, trigger=trigger,
+                decide=partial(_gate, best=best, holdout_rows=holdout_rows,
+                               holdout_x=holdout_x, holdout_y=holdout_y, config=config),
+            )  # fmt: skip
         mlflow.set_tags({"gate_decision": decision.reason, "registered_version": version})
     verdict = "promoted to champion" if decision.promote else "stays challenger"
     summary = f"{best.name} v{version} {verdict}: {decision.reason}"
@@ -130,8 +109,9 @@ def _log_reference(best: Candidate, train_x: pd.DataFrame, settings: Settings) -
 
 
 def _gate(
-    best: Candidate,
     champion: str | None,
+    *,
+    best: Candidate,
     holdout_rows: pd.DataFrame,
     holdout_x: pd.DataFrame,
     holdout_y: np.ndarray,
