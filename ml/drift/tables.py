@@ -16,6 +16,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from ml.warehouse.tables import replace_rows, transaction
+
 _DDL = {
     "drift": """
         run_date date, model_name varchar, model_version varchar, feature varchar,
@@ -56,31 +58,18 @@ def write_night(
 ) -> None:
     """Replace the night's rows of all three tables in one transaction."""
     ensure_tables(con)
-    con.execute("begin transaction")
-    try:
-        for table in ("drift", "drift_runs"):
-            con.execute(
-                f"delete from monitoring.{table} where run_date = ? and model_name = ?",
-                [run_date, model_name],
-            )
-        con.register("night_drift", drift)
-        con.execute("insert into monitoring.drift by name select * from night_drift")
-        con.register("night_run", pd.DataFrame([run]))
-        con.execute("insert into monitoring.drift_runs by name select * from night_run")
+    night = "run_date = ? and model_name = ?"
+    with transaction(con):
+        replace_rows(con, "monitoring.drift", drift, night, [run_date, model_name])
+        replace_rows(
+            con, "monitoring.drift_runs", pd.DataFrame([run]), night, [run_date, model_name]
+        )
         if not performance.empty:
-            con.execute(
-                "delete from monitoring.model_performance where model_name = ? "
-                "and score_date in (select unnest(?::date[]))",
+            replace_rows(
+                con, "monitoring.model_performance", performance,
+                "model_name = ? and score_date in (select unnest(?::date[]))",
                 [model_name, list(performance["score_date"])],
-            )
-            con.register("night_performance", performance)
-            con.execute(
-                "insert into monitoring.model_performance by name select * from night_performance"
-            )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+            )  # fmt: skip
 
 
 def last_retraining_requested(

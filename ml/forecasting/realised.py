@@ -10,6 +10,7 @@ import pandas as pd
 from ml.drift import realised_forecast_performance
 from ml.forecasting.config import GRAINS
 from ml.forecasting.series import SeriesSet
+from ml.warehouse.tables import replace_rows, transaction
 
 _DDL = """
     create table if not exists monitoring.forecast_performance (
@@ -49,17 +50,10 @@ def record_realised(
     realised = realised.assign(model_name=model_name, evaluated_on=on)
     con.execute("create schema if not exists monitoring")
     con.execute(_DDL)
-    con.execute("begin transaction")
-    try:
-        con.execute(
-            "delete from monitoring.forecast_performance where model_name = ? "
-            "and forecast_date in (select unnest(?::date[]))",
-            [model_name, sorted(set(pd.to_datetime(realised["forecast_date"]).dt.date))],
-        )
-        con.register("realised", realised)
-        con.execute("insert into monitoring.forecast_performance by name select * from realised")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return len(realised)
+    forecast_dates = sorted(set(pd.to_datetime(realised["forecast_date"]).dt.date))
+    with transaction(con):
+        return replace_rows(
+            con, "monitoring.forecast_performance", realised,
+            "model_name = ? and forecast_date in (select unnest(?::date[]))",
+            [model_name, forecast_dates],
+        )  # fmt: skip

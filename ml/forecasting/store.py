@@ -7,6 +7,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from ml.warehouse.tables import replace_rows, table_exists, transaction
+
 INPUT_QUERIES = {
     "daily_revenue": "select * from marts.daily_revenue",
     "market_indicators_daily": "select * from marts.market_indicators_daily",
@@ -32,11 +34,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
 
 def read_win_probabilities(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.Series | None:
     """Tonight's opportunity win probabilities, once ``ml.opportunity_scores`` exists."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'ml' and table_name = 'opportunity_scores'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, "ml", "opportunity_scores"):
         return None
     frame = con.execute(
         "select opportunity_id, win_probability from ml.opportunity_scores where score_date = ?",
@@ -51,25 +49,14 @@ def write_forecasts(
     """Replace ``forecast_date``'s rows of ``ml.revenue_forecasts``, in one transaction."""
     con.execute("create schema if not exists ml")
     con.execute(_FORECASTS_DDL)
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from ml.revenue_forecasts where forecast_date = ?", [forecast_date])
-        con.register("new_forecasts", forecasts)
-        con.execute("insert into ml.revenue_forecasts by name select * from new_forecasts")
-        con.unregister("new_forecasts")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return len(forecasts)
+    with transaction(con):
+        return replace_rows(
+            con, "ml.revenue_forecasts", forecasts, "forecast_date = ?", [forecast_date]
+        )
 
 
 def read_past_forecasts(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame:
     """Forecasts issued before ``before`` (for realised forecast performance)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'ml' and table_name = 'revenue_forecasts'"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, "ml", "revenue_forecasts"):
         return pd.DataFrame()
     return con.execute("select * from ml.revenue_forecasts where forecast_date < ?", [before]).df()

@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ml.warehouse.tables import replace_rows, transaction
+
 log = logging.getLogger(__name__)
 
 _FEATURES = "select * from marts.lead_features"
@@ -74,14 +76,5 @@ def write_lead_scores(
     """Replace ``score_date``'s rows of ``ml.lead_scores`` with ``scores``, in one transaction."""
     con.execute("create schema if not exists ml")
     con.execute(_SCORES_DDL)
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from ml.lead_scores where score_date = ?", [score_date])
-        con.register("new_scores", scores)
-        con.execute("insert into ml.lead_scores by name select * from new_scores")
-        con.unregister("new_scores")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return len(scores)
+    with transaction(con):
+        return replace_rows(con, "ml.lead_scores", scores, "score_date = ?", [score_date])
