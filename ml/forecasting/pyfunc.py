@@ -9,25 +9,18 @@ the indicators (:func:`load_forecaster`).
 
 from __future__ import annotations
 
-from importlib.metadata import version
-from pathlib import Path
-
-import joblib
-import mlflow.pyfunc
 import pandas as pd
 
 from ml.forecasting.forecaster import RevenueForecaster
+from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
 
 ARTIFACT_KEY = "revenue_forecaster"
 
 
-class RevenueForecastPyfunc(mlflow.pyfunc.PythonModel):
+class RevenueForecastPyfunc(JoblibPythonModel):
     """``predict``: daily revenue rows in, forecast rows (``FORECAST_COLUMNS``) out."""
 
-    forecaster: RevenueForecaster | None = None
-
-    def load_context(self, context) -> None:
-        self.forecaster = joblib.load(context.artifacts[ARTIFACT_KEY])
+    ARTIFACT_KEY = ARTIFACT_KEY
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         from datetime import date
@@ -35,20 +28,15 @@ class RevenueForecastPyfunc(mlflow.pyfunc.PythonModel):
         from ml.forecasting.series import build_series
 
         forecast_date = date.fromisoformat((params or {})["forecast_date"])
-        series = build_series(model_input, self.forecaster.config, as_of=forecast_date)
-        return self.forecaster.forecast(series, None, forecast_date)
+        series = build_series(model_input, self.fitted.config, as_of=forecast_date)
+        return self.fitted.forecast(series, None, forecast_date)
 
 
 def pip_requirements() -> list[str]:
-    names = ("torch", "lightning", "statsmodels", "pandas", "numpy", "scikit-learn", "joblib")
-    return [f"{name}=={version(name)}" for name in names]
-
-
-def save_forecaster(forecaster: RevenueForecaster, folder: Path) -> Path:
-    path = folder / "revenue_forecaster.joblib"
-    joblib.dump(forecaster, path)
-    return path
+    return pinned_requirements(
+        "torch", "lightning", "statsmodels", "pandas", "numpy", "scikit-learn", "joblib"
+    )
 
 
 def load_forecaster(model_uri: str) -> RevenueForecaster:
-    return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().forecaster
+    return load_fitted(model_uri)

@@ -14,8 +14,10 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 from ml.lead_scoring import plots
-from ml.lead_scoring.pyfunc import ARTIFACT_KEY, pip_requirements, save_lead_model
+from ml.lead_scoring.pyfunc import ARTIFACT_KEY, pip_requirements
 from ml.lead_scoring.train import Candidate, feature_importance
+from ml.registry.lifecycle import tag_version
+from ml.registry.pyfunc import log_joblib_model
 
 MODEL_NAME = "lead_scoring"
 
@@ -60,19 +62,14 @@ def register_candidate(
     signature = infer_signature(
         example, pd.DataFrame({"conversion_probability": candidate.model.predict_proba(example)})
     )
-    with tempfile.TemporaryDirectory() as folder:
-        artifact = save_lead_model(candidate.model, Path(folder))
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=str(Path(__file__).with_name("mlflow_model.py")),
-            artifacts={ARTIFACT_KEY: str(artifact)},
-            signature=signature,
-            input_example=example,
-            pip_requirements=pip_requirements(),
-            registered_model_name=MODEL_NAME,
-        )
-    version = str(info.registered_model_version)
-    client = mlflow.MlflowClient()
-    for key, value in tags.items():
-        client.set_model_version_tag(MODEL_NAME, version, key, value)
+    version = log_joblib_model(
+        candidate.model,
+        Path(__file__).with_name("mlflow_model.py"),
+        ARTIFACT_KEY,
+        MODEL_NAME,
+        signature=signature,
+        input_example=example,
+        pip_requirements=pip_requirements(),
+    )
+    tag_version(mlflow.MlflowClient(), MODEL_NAME, version, tags)
     return version

@@ -1,0 +1,56 @@
+"""Use-case models as MLflow pyfuncs whose fitted object is one joblib artifact.
+
+Each use case subclasses :class:`JoblibPythonModel` (naming its artifact and writing
+``predict``) in a model-from-code file MLflow stores with the version, and logs it with
+:func:`log_joblib_model`. salespipe itself unwraps the fitted object
+(:func:`load_fitted`) to reach what the generic ``predict`` cannot give (exact
+contributions, market covariates).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import joblib
+import mlflow.pyfunc
+
+
+class JoblibPythonModel(mlflow.pyfunc.PythonModel):
+    """Loads the fitted object from the ``ARTIFACT_KEY`` artifact into ``self.fitted``."""
+
+    ARTIFACT_KEY = "fitted"
+    fitted: Any = None
+
+    def load_context(self, context) -> None:
+        self.fitted = joblib.load(context.artifacts[self.ARTIFACT_KEY])
+
+
+def pinned_requirements(*names: str) -> list[str]:
+    """``name==version`` from this environment: inferring them is slow and drags torch in."""
+    return [f"{name}=={version(name)}" for name in names]
+
+
+def log_joblib_model(
+    fitted: Any, model_file: Path, artifact_key: str, model_name: str, **log_model_args: Any
+) -> str:
+    """Log ``fitted`` with the model-from-code ``model_file`` in the active run, register it
+    as a new version of ``model_name``; returns the version number."""
+    with tempfile.TemporaryDirectory() as folder:
+        artifact = Path(folder) / f"{artifact_key}.joblib"
+        joblib.dump(fitted, artifact)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=str(model_file),
+            artifacts={artifact_key: str(artifact)},
+            registered_model_name=model_name,
+            **log_model_args,
+        )
+    return str(info.registered_model_version)
+
+
+def load_fitted(model_uri: str) -> Any:
+    """The fitted object of a registered version (``models:/name/3``)."""
+    return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().fitted
