@@ -8,7 +8,7 @@ import pandas as pd
 
 from ml.contract import LANDING_TABLES
 from ml.mapping.sources import SourceFiles
-from ml.mapping.spec import Lookup, MappingSpec, Problem, TablePart
+from ml.mapping.spec import Join, Lookup, MappingSpec, Problem, TablePart
 from ml.mapping.transform import Context, MappedFile, lookup_table, map_file
 
 
@@ -24,13 +24,15 @@ def build(
     """
     parts = spec.parts if parts is None else parts
     lookups: dict[Lookup, dict[str, str]] = {}
+    empty: dict[Lookup, frozenset[str]] = {}
     problems: list[Problem] = []
     for part in parts:
         for column in part.columns:
             for source in column.sources:
                 if source.lookup is None or source.lookup in lookups:
                     continue
-                table, conflicts = lookup_table(files.read(source.lookup.file), source.lookup)
+                lookup_file = files.read(source.lookup.file)
+                table, conflicts, empty[source.lookup] = lookup_table(lookup_file, source.lookup)
                 lookups[source.lookup] = table
                 problems += [
                     Problem(
@@ -40,9 +42,52 @@ def build(
                     )
                     for key in conflicts
                 ]
-    ctx = Context(spec.delivery_date, lookups)
-    mapped = [map_file(part, name, files.read(name), ctx) for part in parts for name in part.files]
+    ctx = Context(spec.delivery_date, lookups, empty)
+    mapped = []
+    for part in parts:
+        for name in part.files:
+            frame, join_problems = joined(files.read(name), part.joins, files)
+            problems += join_problems
+            mapped.append(map_file(part, name, frame, ctx))
     return mapped, problems
+
+
+def joined(
+    frame: pd.DataFrame, joins: Sequence[Join], files: SourceFiles
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """``frame`` with each join's columns added as ``<file stem>.<column>`` (null where
+    no row of the joined file has the key), keeping ``frame``'s rows and row numbers.
+
+    Returns the frame and a problem for each joined file whose key repeats: a join must
+    find at most one row, or it would multiply the table's rows.
+    """
+    problems: list[Problem] = []
+    for join in joins:
+        other = files.read(join.file)
+        keys = other[join.key]
+        keys = keys[keys.notna() & (keys != "")]
+        repeated = sorted(set(keys[keys.duplicated()]))
+        if repeated:
+            shown = ", ".join(repr(k) for k in repeated[:5])
+            problems.append(
+                Problem(
+                    join.where,
+                    f"{len(repeated):,} keys appear more than once in {join.file} column "
+                    f"{join.key} ({shown}): a join needs one row per key",
+                )
+            )
+            # empty columns, so the rest of the mapping can still be checked
+            frame = frame.assign(**{join.name(c): None for c in join.columns})
+            continue
+        right = other.loc[keys.index, [join.key, *join.columns]].drop_duplicates(join.key)
+        right = right.set_index(join.key)
+        for column in join.columns:
+            looked_up = frame[join.on].map(right[column])
+            frame = frame.assign(**{join.name(column): looked_up.astype(object)})
+            frame[join.name(column)] = frame[join.name(column)].where(
+                frame[join.name(column)].notna(), None
+            )
+    return frame, problems
 
 
 def output_columns(table: str, mapped: Sequence[MappedFile]) -> list[str]:

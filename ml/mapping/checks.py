@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ml.contract import LANDING_TABLES
 from ml.mapping.parse import did_you_mean
@@ -19,8 +20,8 @@ from ml.mapping.rules import (
     vocabulary_name,
 )
 from ml.mapping.sources import SourceFiles
-from ml.mapping.spec import ColumnSpec, Problem, TablePart
-from ml.mapping.transform import MappedFile
+from ml.mapping.spec import ColumnSpec, Problem, TablePart, ValueFormat
+from ml.mapping.transform import MappedFile, source_values
 
 
 def contract_problems(part: TablePart, stages: tuple[str, ...]) -> list[Problem]:
@@ -72,12 +73,26 @@ def _target_problems(table: str, spec: ColumnSpec, stages: tuple[str, ...]) -> l
             if is_temporal(spec.name) and parse_iso(source.constant) is None:
                 message = f"constant {source.constant!r} is not an ISO 8601 date or timestamp"
                 problems.append(Problem(where, message))
-        if allowed is not None and source.lookup is None:
+        if allowed is None:
+            continue
+        if source.lookup is None and source.when_present is None:
             problems += [
                 Problem(f"{where}.value_map", f"{value!r} maps to {target!r}, not in {vocabulary}")
                 for value, target in source.value_map.items()
                 if target and target not in allowed
             ]
+        if source.lookup is not None and source.when_present is None:
+            problems += [
+                Problem(
+                    f"{where}.lookup.value_map",
+                    f"{value!r} maps to {target!r}, not in {vocabulary}",
+                )
+                for value, target in source.lookup.value_map
+                if target and target not in allowed
+            ]
+        if source.when_present is not None and source.when_present not in allowed:
+            message = f"when_present {source.when_present!r} is not in {vocabulary}"
+            problems.append(Problem(f"{where}.when_present", message))
     return problems
 
 
@@ -86,10 +101,15 @@ def file_problems(part: TablePart, files: SourceFiles) -> list[Problem]:
     headers, and leakage entries that name neither a contract nor a source column."""
     problems: list[Problem] = []
     headers: list[list[str]] = []
+    joined_names = _join_problems(part, files, problems)
     for name in part.files:
         header = _header(files, name, f"{part.where}.files", problems)
         if header is None:
             continue
+        for join in part.joins:
+            if join.on not in header:
+                problems.append(_not_in_header(f"{join.where}.on", join.on, name, header))
+        header = header + joined_names
         headers.append(header)
         for spec in part.columns:
             for i, source in enumerate(spec.sources):
@@ -116,6 +136,57 @@ def file_problems(part: TablePart, files: SourceFiles) -> list[Problem]:
                 f"nor a column of {', '.join(part.files)}{hint}"
             )
             problems.append(Problem(f"{part.where}.leakage", message))
+    return problems
+
+
+def _join_problems(part: TablePart, files: SourceFiles, problems: list[Problem]) -> list[str]:
+    """Joined files and columns that do not exist; returns the names joins make available."""
+    names: list[str] = []
+    for join in part.joins:
+        header = _header(files, join.file, f"{join.where}.file", problems)
+        if header is None:
+            continue
+        for column in (join.key, *join.columns):
+            if column not in header:
+                problems.append(_not_in_header(join.where, column, join.file, header))
+        names += [join.name(column) for column in join.columns]
+    return names
+
+
+def format_problems(mapped: MappedFile) -> list[Problem]:
+    """Values that do not fit their source's date or number format, one problem per
+    column source, naming the file, the column, the format, some values and their rows."""
+    problems: list[Problem] = []
+    for spec in mapped.part.columns:
+        for k, source in enumerate(spec.sources):
+            fmt = source.format
+            if source.column is None or (
+                fmt.date is None and not fmt.decimal and not fmt.thousands
+            ):
+                continue
+            plain = source_values(
+                replace(source, format=ValueFormat()), mapped.source, mapped.part, mapped.context
+            )
+            converted = source_values(source, mapped.source, mapped.part, mapped.context)
+            bad = plain.notna() & converted.isna()
+            if not bad.any():
+                continue
+            values = sorted(set(plain[bad]))
+            shown = ", ".join(repr(v) for v in values[:3]) + (", …" if len(values) > 3 else "")
+            expected = (
+                f"date_format {fmt.date!r}"
+                if fmt.date
+                else f"number format (decimal {fmt.decimal or '.'!r}, "
+                f"thousands {fmt.thousands or 'none'!r})"
+            )
+            problems.append(
+                Problem(
+                    spec.source_where(k),
+                    f"values in {mapped.file} column {source.column} do not match {expected}: "
+                    f"{shown} ({_rows(list(plain.index[bad]))}); fix the format, or list "
+                    "such values under missing",
+                )
+            )
     return problems
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from ml.contract import LANDING_TABLES
 from ml.mapping.build import output_columns, table_frame
@@ -91,13 +92,21 @@ def _source_notes(
         keys = source_values(replace(source, lookup=None), item.source, item.part, item.context)
         found = source_values(source, item.source, item.part, item.context)
         lost = keys[keys.notna().to_numpy() & found.isna().to_numpy() & reached]
-        if lost.empty:
-            return []
-        shown = ", ".join(repr(v) for v in sorted(set(lost))[:5])
-        return [
-            f"{where}: {len(lost):,} values not found in {source.lookup.file} "
-            f"column {source.lookup.key} ({shown})"
-        ]
+        empty_keys = item.context.empty_lookups.get(source.lookup, frozenset())
+        empty = lost[lost.isin(list(empty_keys))]
+        missing = lost[~lost.isin(list(empty_keys))]
+        notes = []
+        if not missing.empty:
+            notes.append(
+                f"{where}: {len(missing):,} values not found in {source.lookup.file} "
+                f"column {source.lookup.key} ({_shown(missing)})"
+            )
+        if not empty.empty:
+            notes.append(
+                f"{where}: {len(empty):,} values found in {source.lookup.file} column "
+                f"{source.lookup.key}, but with an empty {source.lookup.value} ({_shown(empty)})"
+            )
+        return notes
     raw = clean(item.source[source.column], _missing(source, item))[used]
     counts = raw.value_counts()
     changed = [
@@ -106,6 +115,11 @@ def _source_notes(
         if value != target and value in counts.index
     ]
     return [f"{where}: {', '.join(changed)}"] if changed else []
+
+
+def _shown(values: pd.Series) -> str:
+    """Up to five distinct values, quoted: ``'a', 'b'``."""
+    return ", ".join(repr(v) for v in sorted(set(values))[:5])
 
 
 def leakage_columns(

@@ -8,18 +8,51 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from ml.mapping.rules import DEFAULT_STAGES
-from ml.mapping.spec import ColumnSpec, Lookup, MappingSpec, Problem, Source, TablePart
+from ml.mapping.rules import DEFAULT_STAGES, is_numeric, is_temporal
+from ml.mapping.spec import (
+    ColumnSpec,
+    Join,
+    Lookup,
+    MappingSpec,
+    Problem,
+    Source,
+    TablePart,
+    ValueFormat,
+)
 
-TOP_KEYS = ("delivery_date", "missing", "stages", "tables")
-TABLE_KEYS = ("files", "missing", "columns", "custom_fields", "leakage")
-SOURCE_KEYS = ("column", "constant", "delivery_date", "value_map", "missing", "lookup")
+TOP_KEYS = ("delivery_date", "missing", "formats", "stages", "tables")
+TABLE_KEYS = ("files", "join", "missing", "formats", "columns", "custom_fields", "leakage")
+FORMAT_KEYS = ("date", "decimal", "thousands")
+SOURCE_KEYS = (
+    "column",
+    "constant",
+    "delivery_date",
+    "value_map",
+    "missing",
+    "lookup",
+    "when_present",
+    "date_format",
+    "decimal",
+    "thousands",
+)
 COLUMN_KEYS = (*SOURCE_KEYS, "fallback")
-LOOKUP_KEYS = ("file", "key", "value")
+LOOKUP_KEYS = ("file", "key", "value", "value_map")
+JOIN_KEYS = ("file", "on", "key", "columns")
 DEFAULT_MISSING = ("",)
+# Only column sources are converted: constants and the delivery date are ISO already.
+COLUMN_ONLY_KEYS = (
+    "value_map",
+    "missing",
+    "lookup",
+    "when_present",
+    "date_format",
+    "decimal",
+    "thousands",
+)
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -43,6 +76,7 @@ def parse_mapping(data: object, path: Path) -> tuple[MappingSpec, list[Problem]]
     delivery = _delivery_date(data.get("delivery_date"), problems)
     stages = _stages(data.get("stages"), problems)
     missing = _texts(data.get("missing", list(DEFAULT_MISSING)), "missing", problems)
+    formats = _format(data.get("formats"), "formats", problems)
     tables = data.get("tables")
     parts: list[TablePart] = []
     if not isinstance(tables, dict) or not tables:
@@ -52,12 +86,17 @@ def parse_mapping(data: object, path: Path) -> tuple[MappingSpec, list[Problem]]
             blocks = node if isinstance(node, list) else [node]
             for i, block in enumerate(blocks):
                 where = f"tables.{table}" + (f"[{i}]" if isinstance(node, list) else "")
-                parts.append(_part(str(table), block, where, missing, problems))
+                parts.append(_part(str(table), block, where, missing, formats, problems))
     return MappingSpec(path, delivery, stages, tuple(parts)), problems
 
 
 def _part(
-    table: str, node: object, where: str, default_missing: tuple[str, ...], problems: list[Problem]
+    table: str,
+    node: object,
+    where: str,
+    default_missing: tuple[str, ...],
+    default_format: ValueFormat,
+    problems: list[Problem],
 ) -> TablePart:
     if not isinstance(node, dict):
         problems.append(Problem(where, f"expected a mapping with keys {', '.join(TABLE_KEYS)}"))
@@ -67,6 +106,8 @@ def _part(
     if not files:
         problems.append(Problem(f"{where}.files", "name at least one source file"))
     missing = _texts(node.get("missing", list(default_missing)), f"{where}.missing", problems)
+    table_format = _format(node.get("formats"), f"{where}.formats", problems).over(default_format)
+    joins = _joins(node.get("join"), f"{where}.join", problems)
     columns: list[ColumnSpec] = []
     for key in ("columns", "custom_fields"):
         entries = node.get(key, {})
@@ -74,9 +115,87 @@ def _part(
             problems.append(Problem(f"{where}.{key}", "expected a mapping of column names"))
             continue
         for name, spec in entries.items():
-            columns.append(_column(str(name), spec, f"{where}.{key}.{name}", problems))
+            column = _column(str(name), spec, f"{where}.{key}.{name}", problems)
+            columns.append(_with_table_format(column, table_format))
     leakage = _texts(node.get("leakage", []), f"{where}.leakage", problems)
-    return TablePart(table, files, tuple(columns), missing, leakage, where)
+    return TablePart(table, files, tuple(columns), missing, leakage, where, joins)
+
+
+def _with_table_format(column: ColumnSpec, default: ValueFormat) -> ColumnSpec:
+    """The column with the table's (or mapping's) format where its column sources have none.
+
+    Dates apply to date and timestamp columns, separators to number columns; a custom
+    field is converted only by a format given on the field itself.
+    """
+    applies = ValueFormat(
+        default.date if is_temporal(column.name) else None,
+        default.decimal if is_numeric(column.name) else None,
+        default.thousands if is_numeric(column.name) else None,
+    )
+    sources = tuple(
+        replace(s, format=s.format.over(applies)) if s.column is not None else s
+        for s in column.sources
+    )
+    return replace(column, sources=sources)
+
+
+def _format(node: object, where: str, problems: list[Problem]) -> ValueFormat:
+    """A ``formats:`` block: {date: <strftime pattern>, decimal: <char>, thousands: <char>}."""
+    if node is None:
+        return ValueFormat()
+    if not isinstance(node, dict):
+        problems.append(Problem(where, f"expected a mapping with keys {', '.join(FORMAT_KEYS)}"))
+        return ValueFormat()
+    _unknown_keys(node, FORMAT_KEYS, where, problems)
+    return _value_format(
+        node.get("date"), node.get("decimal"), node.get("thousands"), where, problems
+    )
+
+
+def _value_format(
+    date_pattern: object, decimal: object, thousands: object, where: str, problems: list[Problem]
+) -> ValueFormat:
+    """Check a date pattern and number separators, wherever they were given."""
+    if date_pattern is not None and (not isinstance(date_pattern, str) or "%" not in date_pattern):
+        problems.append(
+            Problem(where, f"date format {date_pattern!r} has no %-directive (e.g. '%d-%m-%Y')")
+        )
+        date_pattern = None
+    separators: dict[str, str | None] = {}
+    for name, value in (("decimal", decimal), ("thousands", thousands)):
+        if value is not None and (not isinstance(value, str) or len(value) != 1 or value.isdigit()):
+            problems.append(
+                Problem(where, f"{name} separator {value!r} must be one character, not a digit")
+            )
+            value = None
+        separators[name] = value
+    if separators["decimal"] and separators["decimal"] == separators["thousands"]:
+        problems.append(Problem(where, "the decimal and thousands separators must differ"))
+        separators = {"decimal": None, "thousands": None}
+    return ValueFormat(date_pattern, separators["decimal"], separators["thousands"])
+
+
+def _joins(node: object, where: str, problems: list[Problem]) -> tuple[Join, ...]:
+    """``join:`` entries: [{file, on, key (default: on), columns: [...]}, ...]."""
+    if node is None:
+        return ()
+    joins: list[Join] = []
+    for i, item in enumerate(node if isinstance(node, list) else [node]):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict):
+            problems.append(Problem(at, f"expected a mapping with keys {', '.join(JOIN_KEYS)}"))
+            continue
+        _unknown_keys(item, JOIN_KEYS, at, problems)
+        file, on = item.get("file"), item.get("on")
+        key = item.get("key", on)
+        columns = _texts(item.get("columns"), f"{at}.columns", problems)
+        if not all(isinstance(v, str) and v for v in (file, on, key)) or not columns:
+            problems.append(
+                Problem(at, "expected {file: ..., on: <this table's column>, columns: [...]}")
+            )
+            continue
+        joins.append(Join(file, on, key, columns, at))
+    return tuple(joins)
 
 
 def _column(name: str, node: object, where: str, problems: list[Problem]) -> ColumnSpec:
@@ -113,7 +232,7 @@ def _source(node: object, where: str, problems: list[Problem], keys: tuple[str, 
         if key in node and not isinstance(node[key], str):
             problems.append(Problem(f"{where}.{key}", "expected a single text value"))
     column = node.get("column") if isinstance(node.get("column"), str) else None
-    extras = [k for k in ("value_map", "missing", "lookup") if k in node]
+    extras = [k for k in COLUMN_ONLY_KEYS if k in node]
     if extras and column is None:
         problems.append(Problem(where, f"{', '.join(extras)} only apply to a source column"))
     value_map = node.get("value_map", {})
@@ -123,6 +242,13 @@ def _source(node: object, where: str, problems: list[Problem], keys: tuple[str, 
         )
         value_map = {}
     missing = _texts(node["missing"], f"{where}.missing", problems) if "missing" in node else None
+    when_present = node.get("when_present")
+    if when_present is not None and not isinstance(when_present, str):
+        problems.append(Problem(f"{where}.when_present", "expected a single text value"))
+        when_present = None
+    value_format = _value_format(
+        node.get("date_format"), node.get("decimal"), node.get("thousands"), where, problems
+    )
     return Source(
         column=column,
         constant=node.get("constant") if isinstance(node.get("constant"), str) else None,
@@ -130,6 +256,8 @@ def _source(node: object, where: str, problems: list[Problem], keys: tuple[str, 
         value_map={str(k).strip(): v.strip() for k, v in value_map.items()},
         missing=missing,
         lookup=_lookup(node.get("lookup"), f"{where}.lookup", problems),
+        when_present=when_present,
+        format=value_format,
     )
 
 
@@ -138,8 +266,17 @@ def _lookup(node: object, where: str, problems: list[Problem]) -> Lookup | None:
         return None
     if isinstance(node, dict):
         _unknown_keys(node, LOOKUP_KEYS, where, problems)
-        if all(isinstance(node.get(k), str) and node[k] for k in LOOKUP_KEYS):
-            return Lookup(node["file"], node["key"], node["value"])
+        value_map = node.get("value_map", {})
+        if not isinstance(value_map, dict) or not all(
+            isinstance(v, str) for v in value_map.values()
+        ):
+            problems.append(
+                Problem(f"{where}.value_map", "expected looked-up value: contract value pairs")
+            )
+            value_map = {}
+        if all(isinstance(node.get(k), str) and node[k] for k in ("file", "key", "value")):
+            pairs = tuple((str(k).strip(), v.strip()) for k, v in value_map.items())
+            return Lookup(node["file"], node["key"], node["value"], pairs)
     problems.append(Problem(where, "expected {file: ..., key: ..., value: ...}"))
     return None
 

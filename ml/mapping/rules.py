@@ -44,6 +44,16 @@ def vocabulary_name(table: str, column: str, stages: tuple[str, ...]) -> str:
     return "true/false"
 
 
+NUMERIC_COLUMNS: frozenset[str] = frozenset(
+    {"amount", "employees", "annual_revenue", "duration_seconds", "value"}
+)
+
+
+def is_numeric(column: str) -> bool:
+    """Whether a contract column holds a number (the mapping's number format applies)."""
+    return column in NUMERIC_COLUMNS
+
+
 def is_temporal(column: str) -> bool:
     """Whether a contract column holds a date or timestamp (``*_at``, ``*_date``, ``date``)."""
     return column == "date" or column.endswith(("_at", "_date"))

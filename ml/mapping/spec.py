@@ -40,18 +40,70 @@ class Problem(NamedTuple):
 
 @dataclass(frozen=True)
 class Lookup:
-    """Replace a value by ``value`` of the row whose ``key`` equals it, in another file."""
+    """Replace a value by ``value`` of the row whose ``key`` equals it, in another file.
+
+    ``value_map`` then rewrites the looked-up values it lists (pairs, so a lookup stays
+    hashable: lookups are read once per distinct lookup).
+    """
 
     file: str
     key: str
     value: str
+    value_map: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ValueFormat:
+    """How an export writes dates and numbers, for the columns that hold them.
+
+    ``date`` is a ``strftime`` pattern (``%d-%m-%Y``); ``decimal`` and ``thousands``
+    are the number separators (``,`` and ``.`` in much of Europe). None: ISO 8601 dates
+    and plain ``1234.5`` numbers, which pass unchanged.
+    """
+
+    date: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
+
+    def over(self, default: ValueFormat) -> ValueFormat:
+        """This format, with ``default``'s settings where this one has none."""
+        return ValueFormat(
+            self.date or default.date,
+            self.decimal or default.decimal,
+            self.thousands or default.thousands,
+        )
+
+
+@dataclass(frozen=True)
+class Join:
+    """Columns of another file joined onto a table's rows by key (a left join).
+
+    Row ``r`` of the table gets, for each name in ``columns``, the value in the row of
+    ``file`` whose ``key`` equals ``r[on]``; the mapping refers to it as
+    ``<file stem>.<column>`` (``closed_deals.won_date``).
+    """
+
+    file: str
+    on: str
+    key: str
+    columns: tuple[str, ...]
+    where: str
+
+    @property
+    def prefix(self) -> str:
+        return Path(self.file).stem + "."
+
+    def name(self, column: str) -> str:
+        return self.prefix + column
 
 
 @dataclass(frozen=True)
 class Source:
     """One way to get a column's value: exactly one of a source column, a constant, or
     the delivery date. A column's text is trimmed, then ``missing`` values become null,
-    then ``value_map`` replaces the values it lists, then ``lookup`` runs."""
+    then ``value_map`` replaces the values it lists, then ``lookup`` runs (and its own
+    ``value_map``), then ``when_present`` replaces every value left by one text, and
+    last ``format`` turns dates and numbers into ISO 8601 and ``1234.5``."""
 
     column: str | None = None
     constant: str | None = None
@@ -59,6 +111,8 @@ class Source:
     value_map: Mapping[str, str] = field(default_factory=dict)
     missing: tuple[str, ...] | None = None  # None: the table's (or mapping's) default
     lookup: Lookup | None = None
+    when_present: str | None = None
+    format: ValueFormat = ValueFormat()
 
     def describe(self, delivery: date | None = None) -> str:
         """How notes name this source: ``engage_date``, ``the delivery date (2017-12-31)``."""
@@ -94,6 +148,7 @@ class TablePart:
     missing: tuple[str, ...]
     leakage: tuple[str, ...]
     where: str
+    joins: tuple[Join, ...] = ()
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)

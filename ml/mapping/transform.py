@@ -7,23 +7,28 @@ typing happens later, in dbt staging.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
 from ml.contract import LANDING_TABLES
 from ml.mapping.rules import parse_iso
-from ml.mapping.spec import ColumnSpec, Lookup, Source, TablePart
+from ml.mapping.spec import ColumnSpec, Lookup, Source, TablePart, ValueFormat
+
+# strftime directives that carry a time of day: such a pattern gives a timestamp
+TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%f", "%p", "%z", "%X", "%c")
 
 
 @dataclass(frozen=True)
 class Context:
-    """What mapping a value needs beyond its row: the delivery date and the lookup tables."""
+    """What mapping a value needs beyond its row: the delivery date, the lookup tables,
+    and the keys each lookup file has with an empty value (found, but empty)."""
 
     delivery: date | None
     lookups: Mapping[Lookup, Mapping[str, str]]
+    empty_lookups: Mapping[Lookup, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,13 +59,49 @@ def clean(values: pd.Series, missing: tuple[str, ...]) -> pd.Series:
     return values.where(values.notna() & ~values.isin(placeholders) & (values != ""), None)
 
 
-def lookup_table(frame: pd.DataFrame, lookup: Lookup) -> tuple[dict[str, str], list[str]]:
-    """The key -> value pairs of a lookup file, and the keys that appear with two values."""
+def lookup_table(
+    frame: pd.DataFrame, lookup: Lookup
+) -> tuple[dict[str, str], list[str], frozenset[str]]:
+    """The key -> value pairs of a lookup file, the keys that appear with two values,
+    and the keys whose value is empty (found, but with nothing to give)."""
     pairs = frame[[lookup.key, lookup.value]].drop_duplicates()
     pairs = pairs[pairs[lookup.key].notna() & (pairs[lookup.key] != "")]
     conflicts = sorted(set(pairs.loc[pairs[lookup.key].duplicated(), lookup.key]))
     table = dict(zip(pairs[lookup.key], pairs[lookup.value], strict=True))
-    return {k: v for k, v in table.items() if v not in (None, "")}, conflicts
+    empty = frozenset(k for k, v in table.items() if v in (None, ""))
+    return {k: v for k, v in table.items() if k not in empty}, conflicts, empty
+
+
+def convert(values: pd.Series, value_format: ValueFormat) -> pd.Series:
+    """Dates written with ``value_format.date`` as ISO 8601, numbers with its separators
+    as ``1234.5``; a value that does not fit becomes null (``format_problems`` reports it).
+    """
+    if value_format.date is None and value_format.decimal is None and not value_format.thousands:
+        return values
+    distinct = values.dropna().unique()
+    converted = {v: _convert_one(v, value_format) for v in distinct}
+    return values.map(converted, na_action="ignore").astype(object).where(values.notna(), None)
+
+
+def _convert_one(text: str, value_format: ValueFormat) -> str | None:
+    if value_format.date is not None:
+        try:
+            moment = datetime.strptime(text, value_format.date)
+        except ValueError:
+            return None
+        if any(d in value_format.date for d in TIME_DIRECTIVES):
+            return moment.isoformat()
+        return moment.date().isoformat()
+    number = text
+    if value_format.thousands:
+        number = number.replace(value_format.thousands, "")
+    if value_format.decimal:
+        number = number.replace(value_format.decimal, ".")
+    try:
+        float(number)
+    except ValueError:
+        return None
+    return number
 
 
 def source_values(source: Source, frame: pd.DataFrame, part: TablePart, ctx: Context) -> pd.Series:
@@ -72,13 +113,22 @@ def source_values(source: Source, frame: pd.DataFrame, part: TablePart, ctx: Con
         return pd.Series(text, index=frame.index, dtype=object)
     values = clean(frame[source.column], part.missing if source.missing is None else source.missing)
     if source.value_map:
-        hit = values.isin(list(source.value_map))
-        values = values.where(~hit, values.map(source.value_map)).astype(object)
-        values = values.where(values != "", None)
+        values = _rewrite(values, source.value_map)
     if source.lookup is not None:
         table = ctx.lookups.get(source.lookup, {})
         values = values.map(lambda v: table.get(v) if v is not None else None).astype(object)
-    return values
+        if source.lookup.value_map:
+            values = _rewrite(values, dict(source.lookup.value_map))
+    if source.when_present is not None:
+        values = values.where(values.isna(), source.when_present).astype(object)
+    return convert(values, source.format)
+
+
+def _rewrite(values: pd.Series, value_map: Mapping[str, str]) -> pd.Series:
+    """``values`` with those ``value_map`` lists replaced (an empty target is null)."""
+    hit = values.isin(list(value_map))
+    values = values.where(~hit, values.map(value_map)).astype(object)
+    return values.where(values != "", None)
 
 
 def column_values(

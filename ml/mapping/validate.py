@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ml.mapping.build import build
-from ml.mapping.checks import contract_problems, file_problems, value_problems
+from ml.mapping.checks import contract_problems, file_problems, format_problems, value_problems
 from ml.mapping.parse import parse_mapping
 from ml.mapping.sources import SourceFiles
 from ml.mapping.spec import MappingError, MappingSpec, Problem, TablePart, read_yaml
@@ -70,6 +70,7 @@ def check_mapping(
     mapped, build_problems = build(spec, files, clean_parts)
     problems += build_problems
     for item in mapped:
+        problems += format_problems(item)
         problems += value_problems(item, spec.stages)
     _raise(spec, problems)
     if spec.delivery_date is None:
