@@ -15,6 +15,9 @@ warehouse build has produced `marts.daily_revenue` and `marts.opportunities`
    (existing pipeline) beside the run-rate forecast, replaces the date in
    `ml.revenue_forecasts`, and scores earlier forecasts whose periods have completed
    (`monitoring.forecast_performance`).
+   With no revenue history (a leads-only export, no won deals yet) or with
+   `forecasting: {enabled: false}` in salespipe.yml it writes nothing and says why
+   ("forecasting skipped: no revenue data on or before ..."); the night still succeeds.
 2. **publish_revenue_forecasts**: swaps in a published warehouse with the forecasts.
 """
 
@@ -58,6 +61,7 @@ def nightly_revenue_forecast():
             "rows": outcome.rows,
             "model_version": outcome.model_version,
             "trained": outcome.trained,
+            "skipped": outcome.skipped,
         }
 
     @task(outlets=[REVENUE_FORECASTS])

@@ -6,7 +6,15 @@ on them existing even when no delivery has carried an optional column yet.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# A landing zone written from a mapping says what its tables are in this file: the
+# columns no model may use (leakage_columns), and the tables whose rows are final
+# states (final_state_tables). docs/mapping.md.
+LANDING_MARKER = "_mapping.json"
 
 
 @dataclass(frozen=True)
@@ -120,3 +128,16 @@ LINEAGE_COLUMNS: dict[str, str] = {
     "_source_row": "BIGINT",
     "_loaded_at": "TIMESTAMP",
 }
+
+
+def landing_marker(landing: Path) -> dict[str, Any]:
+    """What a mapped landing zone says of itself (``_mapping.json``); empty if none."""
+    marker = Path(landing) / LANDING_MARKER
+    if not marker.exists():
+        return {}
+    return json.loads(marker.read_text(encoding="utf-8"))
+
+
+def final_state_tables(landing: Path) -> set[str]:
+    """Tables of the landing zone whose rows are final states, not changes."""
+    return set(landing_marker(landing).get("final_state_tables", []))

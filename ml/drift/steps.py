@@ -54,6 +54,8 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
     from ml.lead_scoring.pyfunc import load_lead_model
 
     settings = settings or load_settings()
+    if not settings.lead_scoring().enabled:
+        return MonitoringOutcome(False, "lead scoring switched off: nothing to monitor", None)
     config, window = settings.drift(), settings.lead_scoring().label_window_days
     configure_mlflow(settings)
     import mlflow
@@ -106,7 +108,7 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
                 share_drifted=data.share_drifted,
                 prediction_drifted=prediction.drifted,
                 realised_auc=None if realised is None else float(realised["roc_auc"]),
-                promotion_auc=_float(version.tags.get("holdout_auc")),
+                promotion_auc=_promotion_auc(version.tags),
                 last_retrained=last,
                 run_date=business_date,
                 config=config,
@@ -121,7 +123,7 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
                 prediction_drifted=prediction.drifted,
                 realised_auc=None if realised is None else float(realised["roc_auc"]),
                 realised_score_date=None if realised is None else realised["score_date"],
-                promotion_auc=_float(version.tags.get("holdout_auc")),
+                promotion_auc=_promotion_auc(version.tags),
                 alerts="; ".join(decision.alerts) or None,
                 retraining_requested=decision.retrain,
                 suppressed_by_cooldown=decision.suppressed_by_cooldown,
@@ -162,3 +164,10 @@ def _float(text: str | None) -> float | None:
 
 
 __all__ = ["MonitoringOutcome", "monitor_lead_model"]
+
+
+def _promotion_auc(tags: dict[str, str]) -> float | None:
+    """The holdout AUC to compare realised AUC with: over the population a night scores
+    (every open lead younger than the label window), the same kind of rows as the realised
+    figure; versions registered before that tag existed have only ``holdout_auc``."""
+    return _float(tags.get("holdout_auc_scored_population") or tags.get("holdout_auc"))

@@ -31,6 +31,8 @@ class ForecastConfig:
     two CPU cores (see ``bench/bench_forecast.py``).
     """
 
+    # False switches revenue forecasting off: the nightly DAG skips it and says so.
+    enabled: bool = True
     # What is forecast and how far.
     horizon: tuple[int, int] = (13, 6)
     season_length: tuple[int, int] = (52, 12)  # one year: the seasonal-naive lag

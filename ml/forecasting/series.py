@@ -64,6 +64,25 @@ def level_of(segment: str) -> str:
     return segment.split(":", 1)[0]
 
 
+def missing_revenue_history(daily_revenue: pd.DataFrame, as_of: date) -> str | None:
+    """Why there is nothing to forecast from on ``as_of``, or None when there is.
+
+    An export with leads only, or deals but no won ones, has no revenue history: the
+    forecasting stage is then skipped with this reason instead of failing the night.
+    """
+    dates = pd.to_datetime(daily_revenue["revenue_date"]).dt.date
+    known = daily_revenue.loc[dates <= as_of]
+    if known.empty:
+        return f"no revenue data on or before {as_of}"
+    won = pd.to_numeric(known["won_amount"], errors="coerce").fillna(0.0)
+    if not (won > 0).any():
+        return f"no won revenue on or before {as_of}"
+    first = pd.to_datetime(known["revenue_date"]).min().date()
+    if (as_of - first).days < 7:
+        return f"less than one complete week of revenue on or before {as_of} (since {first})"
+    return None
+
+
 def build_series(daily_revenue: pd.DataFrame, config: ForecastConfig, *, as_of: date) -> SeriesSet:
     """Aggregate the daily mart to complete weeks and months per segment.
 

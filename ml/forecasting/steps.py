@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast, store
 from ml.forecasting.realised import record_realised
+from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.training import MODEL_NAME, train_and_gate
 from ml.registry.aliases import alias_version, notice_manual_moves
 from ml.registry.lifecycle import TrainingOutcome, training_due
@@ -41,6 +42,8 @@ class ForecastOutcome:
     rows: int
     model_version: str
     trained: str
+    # Why forecasting did not run tonight (switched off, no revenue history), or None.
+    skipped: str | None = None
 
 
 def forecast_revenue(business_date: date, settings: Settings | None = None) -> ForecastOutcome:
@@ -64,9 +67,14 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     import mlflow
 
     client = mlflow.MlflowClient()
+    if not config.enabled:
+        return _skipped(business_date, "switched off (forecasting.enabled is false)")
     with duckdb.connect(str(settings.work_warehouse)) as con:
         inputs = store.read_inputs(con)
         win_probability = store.read_win_probabilities(con, business_date)
+    missing = missing_revenue_history(inputs["daily_revenue"], business_date)
+    if missing is not None:
+        return _skipped(business_date, missing)
     trained = _train_if_due(business_date, settings, client, inputs)
     with duckdb.connect(str(settings.work_warehouse)) as con:
         champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
@@ -104,6 +112,12 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
         len(rows), business_date, MODEL_NAME, version, alias,
     )  # fmt: skip
     return ForecastOutcome(len(rows), version, trained)
+
+
+def _skipped(business_date: date, reason: str) -> ForecastOutcome:
+    """A night without forecasts: nothing is trained or written, and the reason is said."""
+    log.warning("forecasting skipped for %s: %s", business_date, reason)
+    return ForecastOutcome(0, "", "", skipped=reason)
 
 
 def with_pipeline(forecast: pd.DataFrame, pipeline: pd.DataFrame) -> pd.DataFrame:

@@ -37,6 +37,8 @@ class XGBoostParams:
 class LeadScoringConfig:
     """Label, sufficiency, split, promotion and grading rules for lead scoring."""
 
+    # False switches lead scoring (and its drift monitoring) off: the DAG skips it.
+    enabled: bool = True
     # Label: converted within this many days of the lead's creation.
     label_window_days: int = 90
     # Data sufficiency (Einstein): below either, no model is promoted.

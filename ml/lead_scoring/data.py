@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from pathlib import Path
@@ -10,6 +9,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ml.contract import final_state_tables, landing_marker
+from ml.lead_scoring.config import LeadScoringConfig
+from ml.lead_scoring.features import final_state_rows, labelled_snapshots
 from ml.warehouse.tables import replace_rows, transaction
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,23 @@ def read_training_snapshots(
     return con.execute(query, params).df()
 
 
+def read_labelled_rows(
+    con: duckdb.DuckDBPyConnection, landing: Path, business_date: date, config: LeadScoringConfig
+) -> tuple[pd.DataFrame, bool]:
+    """The labelled training rows known by ``business_date``, and whether they are final
+    states: each lead once, as it ended, for a landing zone whose leads are an export of
+    outcomes (``final_state: true`` in its mapping); else snapshots of open leads whose
+    label window has closed (``features.labelled_snapshots``)."""
+    if "leads" in final_state_tables(landing):
+        return final_state_rows(read_final_states(con)), True
+    snapshots = read_training_snapshots(
+        con, business_date, config.label_window_days, config.max_training_rows, config.seed
+    )
+    outcomes = snapshots[["lead_id", "converted_at"]].drop_duplicates("lead_id")
+    rows = labelled_snapshots(snapshots, outcomes, business_date, config.label_window_days)
+    return rows, False
+
+
 def read_open_leads(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
     """The ``lead_features`` rows of ``business_date``: every lead open at its end."""
     return con.execute(
@@ -55,10 +74,20 @@ def read_open_leads(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.D
 
 def read_leakage_columns(landing: Path) -> set[str]:
     """Lead columns a mapping marked as leakage (``<landing>/_mapping.json``), if any."""
-    marker = landing / "_mapping.json"
-    if not marker.exists():
-        return set()
-    return set(json.loads(marker.read_text()).get("leakage_columns", {}).get("leads", []))
+    return set(landing_marker(landing).get("leakage_columns", {}).get("leads", []))
+
+
+def read_final_states(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every lead's final state (``marts.lead_final_states``) with ``converted_at``: the
+    training rows of an export of outcomes, one per lead."""
+    return con.execute(
+        """
+        select states.*, outcomes.converted_at
+        from marts.lead_final_states as states
+        inner join marts.lead_outcomes as outcomes using (lead_id)
+        order by states.created_at, states.lead_id
+        """
+    ).df()
 
 
 _SCORES_DDL = """

@@ -8,7 +8,9 @@ at the end of its life, and its label is what then became of the lead:
 
 A lead whose window has not closed by the business date is **not** a negative: it may
 still convert. Its snapshots are left out of training altogether (positives too, or the
-recent leads would look better than they are).
+recent leads would look better than they are). A snapshot taken after its lead's window
+has closed is left out too: such a lead can no longer be a positive, so its snapshots
+are easy negatives that age alone separates, and they inflated the holdout figures.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ NON_FEATURE_COLUMNS = frozenset(
     {"lead_id", "as_of_date", "created_at", "lead_version_updated_at", "title", "account_id"}
 )
 LABEL = "converted_in_window"
+# An export of outcomes shows each lead as it ended: its status is the outcome, and how
+# long ago it was created or last touched says when the export was taken, not what the
+# lead was like. None of these may be a feature of a final-state model.
+FINAL_STATE_LEAKAGE = frozenset(
+    {"status", "lead_age_days", "days_since_last_activity", "activities_last_14_days"}
+)
 
 
 @dataclass(frozen=True)
@@ -108,15 +116,17 @@ def labelled_snapshots(
         label_window_days: the label's window after creation.
 
     Returns:
-        The mature rows of ``features`` with a boolean ``converted_in_window`` column,
-        ordered by creation time then as-of date.
+        The mature rows of ``features`` taken while their window was still open, with a
+        boolean ``converted_in_window`` column, ordered by creation time then as-of date.
     """
     window = pd.Timedelta(days=label_window_days)
     known_until = pd.Timestamp(business_date + timedelta(days=1))
     converted_at = features["lead_id"].map(outcomes.set_index("lead_id")["converted_at"])
     created_at = pd.to_datetime(features["created_at"])
     window_closes = created_at + window
-    mature = (window_closes <= known_until).to_numpy()
+    # the snapshot shows the lead at the end of its as-of date
+    taken_at = pd.to_datetime(features["as_of_date"]) + pd.Timedelta(days=1)
+    mature = ((window_closes <= known_until) & (taken_at <= window_closes)).to_numpy()
     label = (converted_at.notna() & (pd.to_datetime(converted_at) < window_closes)).to_numpy()
     rows = features.loc[mature].copy()
     rows[LABEL] = label[mature]
@@ -129,3 +139,19 @@ def sufficiency(rows: pd.DataFrame) -> tuple[int, int]:
     """(mature leads, of which converted in the window), counted per lead, not per snapshot."""
     per_lead = rows.groupby("lead_id", sort=False)[LABEL].max()
     return int(len(per_lead)), int(np.count_nonzero(per_lead.to_numpy()))
+
+
+def final_state_rows(states: pd.DataFrame) -> pd.DataFrame:
+    """Training rows of an export of outcomes: every lead once, labelled converted or not.
+
+    Args:
+        states: ``lead_final_states`` rows with ``converted_at`` from ``lead_outcomes``.
+
+    Returns:
+        The rows with a boolean ``converted_in_window`` column (the export's final word:
+        no window applies, a lead that did not convert is a negative), ordered by
+        creation time, as ``split_rows`` expects.
+    """
+    rows = states.copy()
+    rows[LABEL] = rows["converted_at"].notna().to_numpy()
+    return rows.sort_values(["created_at", "lead_id"], kind="stable").reset_index(drop=True)

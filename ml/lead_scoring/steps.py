@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "lead_scoring"
 SCHEDULE, NO_CHAMPION, MANUAL, DRIFT = "schedule", "no_champion", "manual", "drift"
+SKIPPED = "skipped"
+SWITCHED_OFF = "switched off (lead_scoring.enabled is false)"
 
 
 def train_lead_model(
@@ -53,6 +55,8 @@ def train_lead_model_if_due(business_date: date, settings: Settings | None = Non
     """
     settings = settings or load_settings()
     config = settings.lead_scoring()
+    if not config.enabled:
+        return SWITCHED_OFF
     configure_mlflow(settings)
     import mlflow
 
@@ -85,6 +89,9 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
 
     settings = settings or load_settings()
     config = settings.lead_scoring()
+    if not config.enabled:
+        log.warning("lead scoring skipped for %s: %s", business_date, SWITCHED_OFF)
+        return ScoringOutcome(0, "", "", SKIPPED)
     configure_mlflow(settings)
     import mlflow
 
@@ -93,15 +100,13 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
         champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
         leads = data.read_open_leads(con, business_date)
         if champion is None:
-            snapshots = data.read_training_snapshots(
-                con, business_date, config.label_window_days, config.max_training_rows, config.seed
-            )
+            labelled, _ = data.read_labelled_rows(con, settings.landing, business_date, config)
     log.info("scoring %s open leads as of %s", f"{len(leads):,}", business_date)
     if champion is not None:
         probability, long, name, version, method = _score_with_champion(leads, champion, config)
     else:
         probability, long, name, version, method = _score_with_prior(
-            leads, snapshots, business_date, config
+            leads, labelled, business_date, config
         )
     scores = lead_scores_frame(
         leads["lead_id"],
@@ -139,12 +144,8 @@ def _score_with_champion(
 
 
 def _score_with_prior(
-    leads: pd.DataFrame, snapshots: pd.DataFrame, business_date: date, config: LeadScoringConfig
+    leads: pd.DataFrame, labelled: pd.DataFrame, business_date: date, config: LeadScoringConfig
 ) -> tuple[np.ndarray, pd.DataFrame, str, str, str]:
-    from ml.lead_scoring.features import labelled_snapshots
-
-    outcomes = snapshots[["lead_id", "converted_at"]].drop_duplicates("lead_id")
-    labelled = labelled_snapshots(snapshots, outcomes, business_date, config.label_window_days)
     prior = fit_source_prior(labelled, config.prior_pseudo_leads, config.prior_default_rate)
     log.warning(
         "no lead_scoring champion: scoring with the source prior "

@@ -14,10 +14,16 @@ import pandas as pd
 
 from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig
+from ml.lead_scoring.evaluate import (
+    PerLeadEvaluation,
+    evaluate_per_lead,
+    life_point_ages,
+    per_lead_auc,
+)
 from ml.lead_scoring.features import (
+    FINAL_STATE_LEAKAGE,
     LABEL,
     feature_spec,
-    labelled_snapshots,
     model_inputs,
     sufficiency,
 )
@@ -29,7 +35,6 @@ from ml.lead_scoring.tracking import (
     register_candidate,
 )
 from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
-from ml.metrics import classification_metrics
 from ml.registry.gate import GateDecision, decide_promotion
 from ml.registry.lifecycle import TrainingOutcome, gate_new_version
 from ml.registry.provenance import code_version, data_fingerprint
@@ -43,16 +48,15 @@ def train_and_gate(
     business_date: date, trigger: str, settings: Settings, config: LeadScoringConfig
 ) -> TrainingOutcome:
     use_experiment(settings, MODEL_NAME)
-    with duckdb.connect(str(settings.work_warehouse)) as con:
-        snapshots = data.read_training_snapshots(
-            con, business_date, config.label_window_days, config.max_training_rows, config.seed
-        )
-    outcomes = snapshots[["lead_id", "converted_at"]].drop_duplicates("lead_id")
-    rows = labelled_snapshots(snapshots, outcomes, business_date, config.label_window_days)
-    leads, converted = sufficiency(rows)
     leakage = data.read_leakage_columns(settings.landing) | set(config.leakage_columns)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        rows, final_state = data.read_labelled_rows(con, settings.landing, business_date, config)
+    if final_state:
+        leakage |= FINAL_STATE_LEAKAGE
+    leads, converted = sufficiency(rows)
     with mlflow.start_run(run_name=f"train {business_date} ({trigger})") as run:
-        mlflow.set_tags({"salespipe_kind": "training", "trigger": trigger})
+        kind = "final_states" if final_state else "snapshots"
+        mlflow.set_tags({"salespipe_kind": "training", "trigger": trigger, "training_rows": kind})
         mlflow.log_params({"business_date": business_date.isoformat(), **config.as_params()})
         mlflow.log_metrics({"mature_leads": leads, "converted_leads": converted, "rows": len(rows)})
         if leads < config.min_mature_leads or converted < config.min_converted_leads:
@@ -63,22 +67,35 @@ def train_and_gate(
             mlflow.set_tag("validation_status", "insufficient_data")
             log.warning("lead scoring %s: %s", business_date, summary)
             return TrainingOutcome(run.info.run_id, None, False, summary)
-        spec = feature_spec(snapshots.drop(columns="converted_at"), leakage)
+        spec = feature_spec(rows.drop(columns=["converted_at", LABEL]), leakage)
         split = split_rows(rows, config.holdout_fraction, config.calibration_fraction, config.seed)
         mlflow.log_params({"split_method": split.method, "features": ",".join(spec.columns),
                            "excluded_features": ",".join(sorted(spec.excluded))})  # fmt: skip
         candidates = fit_candidates(rows, spec, split, config)
         inputs = model_inputs(rows, spec)
         holdout_x, holdout_y = inputs.iloc[split.holdout], rows[LABEL].to_numpy()[split.holdout]
+        holdout_rows = rows.iloc[split.holdout]
+        ages = life_point_ages()
+        honest = {
+            c.name: evaluate_per_lead(
+                holdout_rows, holdout_y, c.holdout_probability, ages, config.label_window_days
+            )
+            for c in candidates
+        }
         for candidate in candidates:
             with mlflow.start_run(run_name=candidate.name, nested=True):
                 log_candidate(candidate, holdout_x, holdout_y)
+                mlflow.log_metrics(_finite(honest[candidate.name].as_dict(), "holdout_"))
         best = best_candidate(candidates)
         mlflow.log_metrics({f"best_holdout_{k}": v for k, v in best.metrics.as_dict().items()})
+        mlflow.log_metrics(_finite(honest[best.name].as_dict(), "best_holdout_"))
         tags = _version_tags(rows, inputs, split, business_date, best, config, trigger)
+        tags.update(_honest_tags(honest[best.name]))
+        if final_state:
+            tags["training_window"] = _final_state_window(rows, business_date)
+        tags["training_rows"] = kind
         tags["reference_uri"] = _log_reference(best, inputs.iloc[split.train], settings)
         version = register_candidate(best, inputs.iloc[split.train], tags)
-        holdout_rows = rows.iloc[split.holdout]
         with duckdb.connect(str(settings.work_warehouse)) as con:
             decision = gate_new_version(
                 mlflow.MlflowClient(), con, model_name=MODEL_NAME, version=version,
@@ -117,9 +134,11 @@ def _gate(
     holdout_y: np.ndarray,
     config: LeadScoringConfig,
 ) -> GateDecision:
-    """Compare with the champion on the holdout rows it never trained on (all of them if
-    too few), with the calibration limit and the minimum AUC as checks."""
+    """Compare with the champion on the holdout leads it never trained on (all of them if
+    too few), each lead judged once per life point, with the calibration limit and the
+    minimum AUC as checks."""
     challenger_p, champion_auc = best.holdout_probability, None
+    ages = life_point_ages()
     mask = np.ones(len(holdout_y), dtype=bool)
     if champion is not None:
         from ml.lead_scoring.pyfunc import load_lead_model
@@ -141,15 +160,20 @@ def _gate(
                 mask = unseen
         try:
             champion_p = model.predict_proba(model_inputs(holdout_rows[mask], model.spec))
-            champion_auc = classification_metrics(holdout_y[mask], champion_p).roc_auc
+            champion_auc = per_lead_auc(
+                holdout_rows[mask], holdout_y[mask], champion_p, ages, config.label_window_days
+            )
         except KeyError as exc:  # the champion needs columns the mart no longer has
             champion_auc = float("-inf")
             log.warning("champion v%s cannot score tonight's data: %s", champion, exc)
-    metrics = classification_metrics(holdout_y[mask], challenger_p[mask])
+    challenger_auc = per_lead_auc(
+        holdout_rows[mask], holdout_y[mask], challenger_p[mask], ages, config.label_window_days
+    )
     ece = best.metrics.expected_calibration_error
     return decide_promotion(
-        metric=f"holdout AUC on {mask.sum():,} rows",
-        challenger=metrics.roc_auc,
+        metric=f"per-lead holdout AUC (ages {', '.join(map(str, ages))} days) "
+        f"of {holdout_rows[mask]['lead_id'].nunique():,} leads",
+        challenger=challenger_auc,
         champion=champion_auc,
         higher_is_better=True,
         margin=config.promotion_margin,
@@ -159,8 +183,8 @@ def _gate(
                 f"expected calibration error {ece:.4f} (limit {config.max_calibration_error})",
             ),
             "minimum AUC": (
-                best.metrics.roc_auc >= config.min_auc,
-                f"holdout AUC {best.metrics.roc_auc:.4f} (minimum {config.min_auc})",
+                challenger_auc >= config.min_auc,
+                f"per-lead holdout AUC {challenger_auc:.4f} (minimum {config.min_auc})",
             ),
         },
     )
@@ -185,6 +209,30 @@ def _version_tags(rows, inputs, split, business_date, best, config, trigger) -> 
         "estimator": best.name,
         "trigger": trigger,
         "validation_status": "pending",
-        "holdout_auc": f"{best.metrics.roc_auc:.4f}",
+        "holdout_auc_all_snapshots": f"{best.metrics.roc_auc:.4f}",
         "holdout_ece": f"{best.metrics.expected_calibration_error:.4f}",
     }
+
+
+def _final_state_window(rows: pd.DataFrame, business_date: date) -> str:
+    created = pd.to_datetime(rows["created_at"])
+    return (
+        f"{len(rows):,} leads' final states as of {business_date} "
+        f"(created {created.min():%Y-%m-%d} to {created.max():%Y-%m-%d})"
+    )
+
+
+def _honest_tags(evaluation: PerLeadEvaluation) -> dict[str, str]:
+    """The per-lead figures as version tags; ``holdout_auc`` is the headline one, what a
+    user sees on new leads (``models list`` and the gate show it)."""
+    tags = {"holdout_auc": f"{evaluation.headline_auc:.4f}"}
+    for age, metrics in evaluation.points.items():
+        tags[f"holdout_auc_at_age_{age}"] = f"{metrics.roc_auc:.4f}"
+    if evaluation.scored_population is not None:
+        tags["holdout_auc_scored_population"] = f"{evaluation.scored_population.roc_auc:.4f}"
+    return tags
+
+
+def _finite(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    """``metrics`` with ``prefix``, leaving out NaN (MLflow's charts cannot plot it)."""
+    return {prefix + k: v for k, v in metrics.items() if np.isfinite(v)}

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from ml.contract import LANDING_TABLES
+from ml.contract import LANDING_MARKER, LANDING_TABLES
 from ml.mapping.build import table_frame
 from ml.mapping.notes import export_notes, leakage_columns
 from ml.mapping.spec import MappingSpec
 from ml.mapping.validate import check_mapping
 
-MARKER_FILE = "_mapping.json"
+MARKER_FILE = LANDING_MARKER
 WRITER = "salespipe mapping"
 
 
@@ -114,6 +114,7 @@ def _write_marker(path: Path, spec: MappingSpec, result: MappedExport) -> None:
         "rows": result.rows,
         "missing_tables": result.missing_tables,
         "leakage_columns": result.leakage_columns,
+        "final_state_tables": list(spec.final_state_tables),
         "notes": result.notes,
     }
     text = json.dumps(marker, indent=2, sort_keys=True, ensure_ascii=False)

@@ -25,7 +25,18 @@ from ml.mapping.spec import (
 )
 
 TOP_KEYS = ("delivery_date", "missing", "formats", "stages", "tables")
-TABLE_KEYS = ("files", "join", "missing", "formats", "columns", "custom_fields", "leakage")
+TABLE_KEYS = (
+    "files",
+    "join",
+    "final_state",
+    "missing",
+    "formats",
+    "columns",
+    "custom_fields",
+    "leakage",
+)
+# Tables whose rows can be final states: a lead's outcome is its status and converted_at.
+FINAL_STATE_TABLES = ("leads",)
 FORMAT_KEYS = ("date", "decimal", "thousands")
 SOURCE_KEYS = (
     "column",
@@ -118,7 +129,22 @@ def _part(
             column = _column(str(name), spec, f"{where}.{key}.{name}", problems)
             columns.append(_with_table_format(column, table_format))
     leakage = _texts(node.get("leakage", []), f"{where}.leakage", problems)
-    return TablePart(table, files, tuple(columns), missing, leakage, where, joins)
+    final_state = _final_state(table, node.get("final_state"), f"{where}.final_state", problems)
+    return TablePart(table, files, tuple(columns), missing, leakage, where, joins, final_state)
+
+
+def _final_state(table: str, node: object, where: str, problems: list[Problem]) -> bool:
+    """``final_state: true``: each row is a lead as it ended, with its outcome."""
+    if node is None or node == "false":
+        return False
+    if node != "true":
+        problems.append(Problem(where, f"write final_state: true or false, not {node!r}"))
+        return False
+    if table not in FINAL_STATE_TABLES:
+        allowed = ", ".join(FINAL_STATE_TABLES)
+        problems.append(Problem(where, f"only {allowed} can be a final-state table"))
+        return False
+    return True
 
 
 def _with_table_format(column: ColumnSpec, default: ValueFormat) -> ColumnSpec:

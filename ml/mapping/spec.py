@@ -149,6 +149,8 @@ class TablePart:
     leakage: tuple[str, ...]
     where: str
     joins: tuple[Join, ...] = ()
+    # Each row is a lead as it ended (an export of outcomes), not a change of it.
+    final_state: bool = False
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -178,6 +180,11 @@ class MappingSpec:
     @property
     def tables(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(part.table for part in self.parts))
+
+    @property
+    def final_state_tables(self) -> tuple[str, ...]:
+        """Tables whose rows are final states (``final_state: true``), in mapping order."""
+        return tuple(dict.fromkeys(p.table for p in self.parts if p.final_state))
 
 
 class _TextLoader(yaml.SafeLoader):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from ml.contract import final_state_tables
 from ml.settings import TELEMETRY_OPT_OUTS, Settings
 
 
@@ -70,7 +71,13 @@ def run_dbt_build(
         "build",
         "--no-use-colors",
         "--vars",
-        json.dumps({"business_date": business_date.isoformat()}),
+        json.dumps(
+            {
+                "business_date": business_date.isoformat(),
+                # an export of outcomes also gets lead_final_states (docs/mapping.md)
+                "final_state_leads": "leads" in final_state_tables(settings.landing),
+            }
+        ),
     ]
     if select:
         args += ["--select", select]

@@ -8,7 +8,8 @@
     Incremental, one partition per as_of_date:
     - full build (table absent or --full-refresh): a history grid, one as-of date per
       var('lead_feature_history_grain') (week: Sundays) from the first lead's creation
-      up to the business date, plus the business date itself;
+      up to the business date, plus the business date itself, plus each lead at the
+      ages in var('lead_life_point_days') (0, 7, 30: its creation day, a week, a month);
     - incremental run: only as_of_date = business date, replacing that date's rows.
 -#}
 {{
@@ -96,6 +97,29 @@ as_of_dates as (
 
 ),
 
+life_points as (
+
+    -- Each lead also at fixed ages (var lead_life_point_days: its creation day, a week,
+    -- a month), so a lead that converts before the first grid date still has a row, and
+    -- models are judged once per lead at comparable points of its life. Points that fall
+    -- on a grid date are already there.
+    select distinct
+        lead_versions.lead_id,
+        cast(lead_versions.created_at as date) + cast(age_days as integer) as as_of_date
+    from lead_versions
+    cross join (select unnest({{ var('lead_life_point_days') }}) as age_days) as ages
+    where cast(lead_versions.created_at as date) + cast(age_days as integer) <= {{ business_date() }}
+
+),
+
+life_points_off_grid as (
+
+    select life_points.*
+    from life_points
+    anti join as_of_dates using (as_of_date)
+
+),
+
 {%- endif %}
 
 open_leads_as_of as (
@@ -112,107 +136,25 @@ open_leads_as_of as (
         and (lead_versions.valid_to is null or lead_versions.valid_to >= as_of_dates.as_of_date + interval 1 day)
         and lead_versions.created_at < as_of_dates.as_of_date + interval 1 day
     where lead_versions.is_open
+    {%- if not is_incremental() %}
 
-),
-
-activity_running_totals as (
-
-    -- running totals per lead over its activity days, so that one as-of join
-    -- returns everything up to a date
-    select
-        lead_id,
-        activity_date,
-        sum(activities_total) over lead_days as activities_total
-        {%- for activity_type in var('activity_types') %},
-        sum(activities_{{ activity_type }}) over lead_days as activities_{{ activity_type }}
-        {%- endfor %}
-
-    from activity_days
-    window lead_days as (partition by lead_id order by activity_date rows unbounded preceding)
-
-),
-
-lead_dates as (
-
-    select lead_id, as_of_date from open_leads_as_of
-
-),
-
-activity_as_of as (
-
-    -- the as-of joins run on the narrow (lead_id, as_of_date) keys only: they sort
-    -- their inputs, which is much cheaper without the wide lead columns
-    select
-        lead_dates.lead_id,
-        lead_dates.as_of_date,
-        to_date.activity_date as last_activity_date,
-        to_date.activities_total,
-        {%- for activity_type in var('activity_types') %}
-        to_date.activities_{{ activity_type }},
-        {%- endfor %}
-        before_window.activities_total as activities_total_before_window
-
-    from lead_dates
-    -- everything up to and including D
-    asof left join activity_running_totals as to_date
-        on lead_dates.lead_id = to_date.lead_id
-        and lead_dates.as_of_date >= to_date.activity_date
-    -- everything up to and including D - 14, i.e. before the 14 days ending on D
-    asof left join activity_running_totals as before_window
-        on lead_dates.lead_id = before_window.lead_id
-        and lead_dates.as_of_date - 14 >= before_window.activity_date
-
-),
-
-with_activity as (
+    union all
 
     select
-        open_leads.*,
-        activity_as_of.last_activity_date,
-        coalesce(activity_as_of.activities_total, 0) as activities_total,
-        {%- for activity_type in var('activity_types') %}
-        coalesce(activity_as_of.activities_{{ activity_type }}, 0) as activities_{{ activity_type }},
-        {%- endfor %}
-        coalesce(activity_as_of.activities_total, 0) - coalesce(activity_as_of.activities_total_before_window, 0)
-            as activities_last_14_days
+        life_points_off_grid.as_of_date,
+        lead_versions.*
 
-    from open_leads_as_of as open_leads
-    inner join activity_as_of
-        on open_leads.lead_id = activity_as_of.lead_id
-        and open_leads.as_of_date = activity_as_of.as_of_date
+    from life_points_off_grid
+    inner join lead_versions
+        on life_points_off_grid.lead_id = lead_versions.lead_id
+        and lead_versions.valid_from < life_points_off_grid.as_of_date + interval 1 day
+        and (lead_versions.valid_to is null or lead_versions.valid_to >= life_points_off_grid.as_of_date + interval 1 day)
+        and lead_versions.created_at < life_points_off_grid.as_of_date + interval 1 day
+    where lead_versions.is_open
+    {%- endif %}
 
 ),
 
-final as (
-
-    select
-        lead_id,
-        as_of_date,
-        created_at,
-        date_diff('day', cast(created_at as date), as_of_date) as lead_age_days,
-        valid_from as lead_version_updated_at,
-        source,
-        status,
-        title,
-        title_seniority,
-        employees,
-        company_size_band,
-        industry,
-        country,
-        owner_rep_id,
-        account_id,
-        -- is_free_email_domain, then every custom attr_* column (DuckDB's COLUMNS()
-        -- must match at least one column, so the pattern includes one that always exists)
-        columns('^(is_free_email_domain|attr_.+)$'),
-        activities_total,
-        {%- for activity_type in var('activity_types') %}
-        activities_{{ activity_type }},
-        {%- endfor %}
-        activities_last_14_days,
-        date_diff('day', last_activity_date, as_of_date) as days_since_last_activity
-
-    from with_activity
-
-)
+{{ lead_feature_ctes('open_leads_as_of') }}
 
 select * from final
