@@ -56,7 +56,8 @@ def read_labelled_rows(
     outcomes (``final_state: true`` in its mapping); else snapshots of open leads whose
     label window has closed (``features.labelled_snapshots``)."""
     if "leads" in final_state_tables(landing):
-        return final_state_rows(read_final_states(con)), True
+        states = read_final_states(con)
+        return final_state_rows(states, business_date, config.label_window_days), True
     snapshots = read_training_snapshots(
         con, business_date, config.label_window_days, config.max_training_rows, config.seed
     )

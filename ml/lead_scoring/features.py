@@ -26,6 +26,9 @@ NON_FEATURE_COLUMNS = frozenset(
     {"lead_id", "as_of_date", "created_at", "lead_version_updated_at", "title", "account_id"}
 )
 LABEL = "converted_in_window"
+# An export whose leads were created on fewer distinct days than this has no dates of its
+# own (they are the delivery date): no label window can apply to it.
+MIN_DATED_DAYS = 20
 # An export of outcomes shows each lead as it ended: its status is the outcome, and how
 # long ago it was created or last touched says when the export was taken, not what the
 # lead was like. None of these may be a feature of a final-state model.
@@ -141,17 +144,32 @@ def sufficiency(rows: pd.DataFrame) -> tuple[int, int]:
     return int(len(per_lead)), int(np.count_nonzero(per_lead.to_numpy()))
 
 
-def final_state_rows(states: pd.DataFrame) -> pd.DataFrame:
-    """Training rows of an export of outcomes: every lead once, labelled converted or not.
+def final_state_rows(
+    states: pd.DataFrame, business_date: date, label_window_days: int
+) -> pd.DataFrame:
+    """Training rows of an export of outcomes: every lead once, labelled by its outcome.
 
     Args:
         states: ``lead_final_states`` rows with ``converted_at`` from ``lead_outcomes``.
+        business_date: the last day whose events are known.
+        label_window_days: the label's window after creation.
 
     Returns:
-        The rows with a boolean ``converted_in_window`` column (the export's final word:
-        no window applies, a lead that did not convert is a negative), ordered by
-        creation time, as ``split_rows`` expects.
+        The rows with a boolean ``converted_in_window`` column, ordered by creation time
+        (as ``split_rows`` expects). When the export dates its leads (creation on at least
+        ``MIN_DATED_DAYS`` distinct days), the label window applies as for snapshots: a
+        lead still inside it is left out, and a conversion counts within it. An export
+        without dates (every lead created on the delivery date) is its own final word:
+        converted or not, no window.
     """
     rows = states.copy()
-    rows[LABEL] = rows["converted_at"].notna().to_numpy()
+    converted_at = pd.to_datetime(rows["converted_at"])
+    created_at = pd.to_datetime(rows["created_at"])
+    if created_at.dt.normalize().nunique() >= MIN_DATED_DAYS:
+        window_closes = created_at + pd.Timedelta(days=label_window_days)
+        known_until = pd.Timestamp(business_date + timedelta(days=1))
+        rows[LABEL] = (converted_at.notna() & (converted_at < window_closes)).to_numpy()
+        rows = rows.loc[(window_closes <= known_until).to_numpy()]
+    else:
+        rows[LABEL] = converted_at.notna().to_numpy()
     return rows.sort_values(["created_at", "lead_id"], kind="stable").reset_index(drop=True)

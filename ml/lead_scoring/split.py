@@ -18,11 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.lead_scoring.features import LABEL
+from ml.lead_scoring.features import LABEL, MIN_DATED_DAYS
 
 TIME_ORDERED, STRATIFIED_RANDOM = "time_ordered", "stratified_random"
-# Fewer distinct creation days than this and time cannot order the leads.
-MIN_DISTINCT_CREATION_DAYS = 20
+# Fewer distinct creation days than this and time cannot order the leads (the same
+# threshold says an export of outcomes has no dates of its own).
+MIN_DISTINCT_CREATION_DAYS = MIN_DATED_DAYS
 
 
 @dataclass(frozen=True)
