@@ -31,7 +31,12 @@ from ml.lead_scoring.tracking import (
 from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
 from ml.metrics import classification_metrics
 from ml.registry.gate import GateDecision, decide_promotion
-from ml.registry.lifecycle import TrainingOutcome, gate_new_version
+from ml.registry.lifecycle import (
+    TrainingOutcome,
+    clean_interrupted,
+    gate_new_version,
+    reused_outcome,
+)
 from ml.registry.provenance import code_version, data_fingerprint
 from ml.registry.tracking import use_experiment
 from ml.settings import Settings
@@ -51,6 +56,15 @@ def train_and_gate(
     rows = labelled_snapshots(snapshots, outcomes, business_date, config.label_window_days)
     leads, converted = sufficiency(rows)
     leakage = data.read_leakage_columns(settings.landing) | set(config.leakage_columns)
+    client = mlflow.MlflowClient()
+    clean_interrupted(client, MODEL_NAME)
+    if leads >= config.min_mature_leads and converted >= config.min_converted_leads:
+        spec = feature_spec(snapshots.drop(columns="converted_at"), leakage)
+        fingerprint = _fingerprint(rows, model_inputs(rows, spec))
+        reused = reused_outcome(client, MODEL_NAME, business_date, fingerprint, trigger)
+        if reused is not None:
+            log.info("lead scoring %s: %s", business_date, reused.summary)
+            return reused
     with mlflow.start_run(run_name=f"train {business_date} ({trigger})") as run:
         mlflow.set_tags({"salespipe_kind": "training", "trigger": trigger})
         mlflow.log_params({"business_date": business_date.isoformat(), **config.as_params()})
@@ -178,9 +192,7 @@ def _version_tags(rows, inputs, split, business_date, best, config, trigger) -> 
         if split.holdout_starts_at is None
         else str(split.holdout_starts_at),
         "split_method": split.method,
-        "data_fingerprint": data_fingerprint(
-            pd.concat([rows[["lead_id", "as_of_date", LABEL]], inputs], axis=1)
-        ),
+        "data_fingerprint": _fingerprint(rows, inputs),
         "code_version": code_version(),
         "estimator": best.name,
         "trigger": trigger,
@@ -188,3 +200,8 @@ def _version_tags(rows, inputs, split, business_date, best, config, trigger) -> 
         "holdout_auc": f"{best.metrics.roc_auc:.4f}",
         "holdout_ece": f"{best.metrics.expected_calibration_error:.4f}",
     }
+
+
+def _fingerprint(rows: pd.DataFrame, inputs: pd.DataFrame) -> str:
+    """What a version is keyed on with its business date: the labelled model inputs."""
+    return data_fingerprint(pd.concat([rows[["lead_id", "as_of_date", LABEL]], inputs], axis=1))
