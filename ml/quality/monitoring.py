@@ -54,6 +54,11 @@ def ensure_monitoring_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the monitoring schema and both tables if they do not exist."""
     con.execute("create schema if not exists monitoring")
     con.execute(f"create table if not exists monitoring.pipeline_runs ({_RUN_COLUMNS})")
+    # What the landing zone held that is not a delivery; added later, hence the alter.
+    con.execute(
+        "alter table monitoring.pipeline_runs add column if not exists paths_skipped bigint"
+    )
+    con.execute("alter table monitoring.pipeline_runs add column if not exists skipped varchar")
     con.execute(f"create table if not exists monitoring.pipeline_run_tables ({_TABLE_COLUMNS})")
     con.execute(
         "create table if not exists monitoring.pipeline_stages "
@@ -133,6 +138,22 @@ def _replace_counts(con: duckdb.DuckDBPyConnection, run_date: date) -> None:
         where r.run_date = ?
         """,
         [run_date, run_date],
+    )
+
+
+def note_skipped(
+    con: duckdb.DuckDBPyConnection, run_date: date, skipped: list[tuple[str, str]]
+) -> None:
+    """Keep what the landing zone held that is not a delivery (a folder that is not a
+    date, a symlink out of the zone, ...) on the run's row, so the reconciliation shows it."""
+    ensure_monitoring_schema(con)
+    con.execute(
+        "update monitoring.pipeline_runs set paths_skipped = ?, skipped = ? where run_date = ?",
+        [
+            len(skipped),
+            "; ".join(f"{path}: {reason}" for path, reason in skipped) or None,
+            run_date,
+        ],
     )
 
 

@@ -56,6 +56,7 @@ def ingest_deliveries(business_date: date, settings: Settings | None = None) -> 
             raise NoDeliveriesError(problem)
         summary = ingest_landing_zone(con, settings.landing, up_to=business_date, progress=log.info)
         monitoring.record_counts(con, business_date)
+        monitoring.note_skipped(con, business_date, summary.skipped)
     kill_point("ingest:done")
     log.info(
         "ingest %s: %d files loaded, %d replaced, %d repeated deliveries, %d rejected, "
