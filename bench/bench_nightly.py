@@ -77,7 +77,8 @@ STAGE_CODE = {
         "import sys, datetime; from ml.settings import load_settings\n"
         "from ml.warehouse.publish import publish_warehouse\n"
         "s = load_settings()\n"
-        "publish_warehouse(s.work_warehouse, s.warehouse, datetime.date.fromisoformat(sys.argv[3]))\n"
+        "day = datetime.date.fromisoformat(sys.argv[3])\n"
+        "publish_warehouse(s.work_warehouse, s.warehouse, day)\n"
     ),
 }
 
