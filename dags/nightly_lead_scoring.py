@@ -24,8 +24,10 @@ Scores every open lead, every night, once the warehouse build has produced
    crossed outside the cooldown, emits the Asset
    `mlflow://models/lead_scoring/retraining_requested`, which starts
    `on_demand_lead_model_training` (its model then faces the usual promotion gate).
-5. **publish_lead_scores**: swaps in a published warehouse with the scores and monitoring
-   tables; it runs even when monitoring failed.
+5. **publish_lead_scores**: publishes the night if all of it is done (warehouse, lead
+   scores, forecasts; the last nightly DAG to finish publishes); it runs even when
+   monitoring failed. If scoring did not finish, the run is recorded `failed` and the
+   published warehouse keeps the last complete night.
 
 The business date comes from the triggering asset events (or the `business_date` param
 when triggered by hand). Every task that opens the working warehouse runs in the
@@ -108,9 +110,14 @@ def nightly_lead_scoring():
     def publish_lead_scores(business_date: str, outlet_events=None) -> None:
         from datetime import date
 
-        from ml.warehouse.steps import republish_for_readers
+        from airflow.sdk.exceptions import AirflowFailException
 
-        republish_for_readers(date.fromisoformat(business_date))
+        from ml.warehouse.steps import NightIncompleteError, publish_night_if_complete
+
+        try:
+            publish_night_if_complete(date.fromisoformat(business_date), "lead_scoring")
+        except NightIncompleteError as exc:
+            raise AirflowFailException(str(exc)) from exc
         outlet_events[LEAD_SCORES].extra = business_date_extra(date.fromisoformat(business_date))
 
     business_date = resolve_business_date()

@@ -18,7 +18,9 @@ warehouse build has produced `marts.daily_revenue` and `marts.opportunities`
    With no revenue history (a leads-only export, no won deals yet) or with
    `forecasting: {enabled: false}` in salespipe.yml it writes nothing and says why
    ("forecasting skipped: no revenue data on or before ..."); the night still succeeds.
-2. **publish_revenue_forecasts**: swaps in a published warehouse with the forecasts.
+2. **publish_revenue_forecasts**: publishes the night if all of it is done (warehouse,
+   lead scores, forecasts; the last nightly DAG to finish publishes). If forecasting did
+   not finish, the run is recorded `failed` and BI keeps the last complete night.
 """
 
 from datetime import timedelta
@@ -64,14 +66,19 @@ def nightly_revenue_forecast():
             "skipped": outcome.skipped,
         }
 
-    @task(outlets=[REVENUE_FORECASTS])
+    @task(outlets=[REVENUE_FORECASTS], trigger_rule="all_done")
     def publish_revenue_forecasts(
         params=None, triggering_asset_events=None, outlet_events=None
     ) -> None:
-        from ml.warehouse.steps import republish_for_readers
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ml.warehouse.steps import NightIncompleteError, publish_night_if_complete
 
         business_date = business_date_of(params, triggering_asset_events)
-        republish_for_readers(business_date)
+        try:
+            publish_night_if_complete(business_date, "revenue_forecast")
+        except NightIncompleteError as exc:
+            raise AirflowFailException(str(exc)) from exc
         outlet_events[REVENUE_FORECASTS].extra = business_date_extra(business_date)
 
     forecast_revenue() >> publish_revenue_forecasts()

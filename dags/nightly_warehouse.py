@@ -14,10 +14,13 @@ Builds the warehouse for one business date, behind a data-quality gate:
    and runs every data test and unit test; then GX validates the marts models read
    (expectations/marts/). Emits one Asset per mart only if both pass, so training,
    scoring, forecasting and drift DAGs never start on data that failed validation.
-4. **publish_warehouse**: records the run as successful in `monitoring.pipeline_runs`
-   and swaps in a read-only copy of the BI schemas atomically.
-5. **record_run** (teardown, runs whatever happened): a run that did not get that far
-   is recorded `failed` in `monitoring.pipeline_runs`.
+4. **publish_warehouse**: the publish guard (a night whose marts or deliveries fall
+   far short of the last published night stops here, naming the table and both counts),
+   then records the warehouse stage as done. The night is published (a read-only copy of
+   the BI schemas swapped in atomically, the run marked `success`) only when its lead
+   scores and forecasts are done too: whichever nightly DAG finishes last publishes.
+5. **record_run** (teardown, runs whatever happened): a run whose warehouse stage did not
+   finish is recorded `failed` in `monitoring.pipeline_runs`.
 
 The business date is the run's data interval: `[D 00:00, D+1 00:00)` UTC, so the run
 for business date D has logical date D+1, the moment the day closed.
@@ -53,9 +56,14 @@ from salespipe_assets import MART_ASSETS, PUBLISHED_WAREHOUSE, WAREHOUSE_POOL, b
 def nightly_warehouse():
     @task
     def ingest_deliveries(data_interval_start=None) -> dict:
-        from ml.warehouse.steps import ingest_deliveries
+        from airflow.sdk.exceptions import AirflowFailException
 
-        summary = ingest_deliveries(data_interval_start.date())
+        from ml.warehouse.steps import NoDeliveriesError, ingest_deliveries
+
+        try:
+            summary = ingest_deliveries(data_interval_start.date())
+        except NoDeliveriesError as exc:
+            raise AirflowFailException(str(exc)) from exc  # retrying cannot help
         return {
             "files_loaded": len(summary.loaded),
             "files_rejected": len(summary.rejected),
@@ -92,11 +100,17 @@ def nightly_warehouse():
 
     @task(outlets=[PUBLISHED_WAREHOUSE])
     def publish_warehouse(data_interval_start=None, outlet_events=None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ml.warehouse.guard import PublishGuardError
         from ml.warehouse.steps import publish_for_readers
 
-        counts = publish_for_readers(data_interval_start.date()).row_counts
+        try:
+            published = publish_for_readers(data_interval_start.date())
+        except PublishGuardError as exc:
+            raise AirflowFailException(str(exc)) from exc
         outlet_events[PUBLISHED_WAREHOUSE].extra = business_date_extra(data_interval_start.date())
-        return counts
+        return published.row_counts if published else {}
 
     @teardown
     def record_run(data_interval_start=None) -> str | None:

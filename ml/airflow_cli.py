@@ -16,7 +16,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from ml.settings import HOME_VAR, LANDING_VAR, TELEMETRY_OPT_OUTS, Settings
+from ml.settings import (
+    FORCE_PUBLISH_VAR,
+    HOME_VAR,
+    LANDING_VAR,
+    TELEMETRY_OPT_OUTS,
+    Settings,
+)
 
 NIGHTLY_WAREHOUSE_DAG = "nightly_warehouse"
 WAREHOUSE_POOL = "salespipe_warehouse"  # the DAGs' one-slot pool (dags/salespipe_assets.py)
@@ -49,6 +55,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
             **TELEMETRY_OPT_OUTS,
         }
     )
+    if settings.force_publish:
+        env[FORCE_PUBLISH_VAR] = "1"
     return env
 
 
@@ -97,8 +105,12 @@ def run_dag_for_date(
     log_file: Path,
     progress: Callable[[str], None] | None = None,
     conf: dict | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> None:
     """Run one DAG for a business date through ``airflow dags test``, logging to ``log_file``.
+
+    ``pass_fds`` are handed to the Airflow process (the run lock, so that it holds the
+    install for as long as it runs).
 
     Raises:
         AirflowRunError: the DAG run failed (after its retries).
@@ -116,6 +128,7 @@ def run_dag_for_date(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            pass_fds=pass_fds,
         ) as process,
     ):
         assert process.stdout is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -50,12 +51,14 @@ def _is_known_failure(exc: Exception) -> bool:
     from ml.mapping import MappingError
     from ml.quality.outcomes import QualityGateError
     from ml.registry.aliases import NoPreviousChampionError
+    from ml.run_lock import RunLockedError
     from ml.warehouse.ingest import IngestError
     from ml.warehouse.transform import DbtBuildError
 
     return isinstance(
         exc,
         (
+            RunLockedError,
             ValueError,
             FileNotFoundError,
             IngestError,
@@ -97,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the nightly pipeline for a business date")
     run.add_argument("--date", type=_iso_date, required=True, dest="business_date")
+    run.add_argument(
+        "--force-publish",
+        action="store_true",
+        help="publish even when the night falls far short of the last published one",
+    )
     run.set_defaults(handler=_run)
 
     demo = commands.add_parser("demo", help="generate, ingest, run and show what was built")
@@ -221,6 +229,8 @@ def _map_export(args: argparse.Namespace, settings: Settings) -> Path:
 def _run(args: argparse.Namespace, settings: Settings) -> None:
     from ml.airflow_cli import AirflowRunError
 
+    if args.force_publish:
+        settings = dataclasses.replace(settings, force_publish=True)
     try:
         _run_nightly(settings, args.business_date)
     except AirflowRunError as exc:

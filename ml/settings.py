@@ -23,6 +23,10 @@ PII_KEY_VAR = "SALESPIPE_PII_KEY"
 DBT_THREADS_VAR = "SALESPIPE_DBT_THREADS"
 DUCKDB_MEMORY_VAR = "SALESPIPE_DUCKDB_MEMORY_LIMIT"
 CONFIG_VAR = "SALESPIPE_CONFIG"
+FORCE_PUBLISH_VAR = "SALESPIPE_FORCE_PUBLISH"
+# Fault injection for the test suite: the process kills itself (SIGKILL) at the named
+# point (ml/faults.py). Never set in production.
+FAULT_POINT_VAR = "SALESPIPE_FAULT_POINT"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -55,6 +59,10 @@ class Settings:
     duckdb_memory_limit: str = "6GB"
     # The per-install YAML configuration (ml.config_file); default <home>/salespipe.yml.
     config_path: Path | None = None
+    # Publish even when the publish guard finds the night far short of the last one.
+    force_publish: bool = False
+    # Test hook: the named point at which the process kills itself (ml/faults.py).
+    fault_point: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -102,6 +110,16 @@ class Settings:
     def work_warehouse(self) -> Path:
         """The file the nightly run writes; no reader should ever open it."""
         return self.home / "warehouse" / "work" / "salespipe_work.duckdb"
+
+    @property
+    def run_lock(self) -> Path:
+        """The lock that keeps one nightly run at a time on this install (ml/run_lock.py)."""
+        return self.home / "run.lock"
+
+    @property
+    def run_logs(self) -> Path:
+        """One folder per run under here, with one log file per DAG."""
+        return self.home / "logs" / "runs"
 
     @property
     def airflow_home(self) -> Path:
@@ -188,4 +206,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pii_key_override=env.get(PII_KEY_VAR) or None,
         duckdb_memory_limit=env.get(DUCKDB_MEMORY_VAR) or "6GB",
         config_path=Path(env[CONFIG_VAR]).expanduser().resolve() if env.get(CONFIG_VAR) else None,
+        force_publish=(env.get(FORCE_PUBLISH_VAR) or "").lower() in ("1", "true", "yes"),
+        fault_point=env.get(FAULT_POINT_VAR) or None,
     )

@@ -14,12 +14,19 @@ from datetime import UTC, date, datetime
 import duckdb
 import pandas as pd
 
+from ml.faults import kill_point
 from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast, store
 from ml.forecasting.realised import record_realised
 from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.training import MODEL_NAME, train_and_gate
+from ml.quality import monitoring
 from ml.registry.aliases import alias_version, notice_manual_moves
-from ml.registry.lifecycle import TrainingOutcome, training_due
+from ml.registry.lifecycle import (
+    TrainingOutcome,
+    clean_interrupted,
+    registered_for,
+    training_due,
+)
 from ml.registry.tracking import CHALLENGER, CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
 
@@ -82,7 +89,12 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     if champion is None:
         # No version has passed the gate yet (a first model outside the coverage band,
         # say). A night still ends with forecasts: the challenger's, labelled as such.
-        alias, version = CHALLENGER, alias_version(client, MODEL_NAME, CHALLENGER)
+        # The version trained for this very date when there is one (a re-run, a backfill
+        # after later nights), so a date always forecasts with the same version.
+        alias = CHALLENGER
+        version = registered_for(client, MODEL_NAME, business_date) or alias_version(
+            client, MODEL_NAME, CHALLENGER
+        )
         if version is None:
             raise RuntimeError(f"No {MODEL_NAME} version after training ({trained}).")
         log.warning(
@@ -106,6 +118,9 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
         realised = record_realised(
             con, store.read_past_forecasts(con, business_date), series, MODEL_NAME, business_date
         )
+        kill_point("forecast:written")
+        # The night's forecasting stage is done: the night may publish once all are.
+        monitoring.record_stage(con, business_date, monitoring.FORECAST_STAGE, datetime.now(UTC))
     log.info("scored %d earlier forecasts on the periods since completed", realised)
     log.info(
         "wrote %d forecast rows for %s from %s v%s (%s)",
@@ -134,6 +149,7 @@ def _train_if_due(
     business_date: date, settings: Settings, client, inputs: dict[str, pd.DataFrame]
 ) -> str:
     config = settings.forecasting()
+    clean_interrupted(client, MODEL_NAME)
     reason = training_due(client, MODEL_NAME, business_date, config.retrain_every_days)
     if reason is None:
         return f"not due for {business_date}"

@@ -27,7 +27,13 @@ from ml.forecasting.plots import backtest_figure
 from ml.forecasting.promotion import choice_mase, published_scores
 from ml.forecasting.pyfunc import ARTIFACT_KEY, load_forecaster, pip_requirements
 from ml.registry.gate import GateDecision, decide_promotion
-from ml.registry.lifecycle import TrainingOutcome, gate_new_version, tag_version
+from ml.registry.lifecycle import (
+    TrainingOutcome,
+    clean_interrupted,
+    gate_new_version,
+    reused_outcome,
+    tag_version,
+)
 from ml.registry.provenance import code_version, data_fingerprint
 from ml.registry.pyfunc import log_joblib_model
 from ml.registry.tracking import use_experiment
@@ -53,6 +59,13 @@ def train_and_gate(
             inputs = store.read_inputs(con)
     series = build_series(inputs["daily_revenue"], config, as_of=business_date)
     covariates = {g: market_covariates(inputs["market_indicators_daily"], g) for g in GRAINS}
+    client = mlflow.MlflowClient()
+    clean_interrupted(client, MODEL_NAME)
+    fingerprint = _fingerprint(inputs, business_date)
+    reused = reused_outcome(client, MODEL_NAME, business_date, fingerprint, trigger)
+    if reused is not None:
+        log.info("revenue forecast %s: %s", business_date, reused.summary)
+        return reused
     with mlflow.start_run(run_name=f"train {business_date} ({trigger})") as run:
         mlflow.set_tags({"salespipe_kind": "training", "trigger": trigger})
         mlflow.log_params({"business_date": business_date.isoformat(), **config.as_params()})
@@ -128,9 +141,15 @@ def train_and_gate(
     return TrainingOutcome(run.info.run_id, version, decision.promote, text)
 
 
-def _register(forecaster, series, inputs, business_date, trigger, mase, coverage) -> str:
+def _fingerprint(inputs: dict[str, pd.DataFrame], business_date: date) -> str:
+    """What a version is keyed on with its business date: the revenue history it saw."""
     revenue = inputs["daily_revenue"]
     history_rows = revenue[pd.to_datetime(revenue["revenue_date"]) <= pd.Timestamp(business_date)]
+    return data_fingerprint(history_rows.reset_index(drop=True))
+
+
+def _register(forecaster, series, inputs, business_date, trigger, mase, coverage) -> str:
+    revenue = inputs["daily_revenue"]
     # No input example: the input is a whole revenue history (an example would be the mart
     # itself, and a short one only exercises the fallbacks); the signature says what goes
     # in and out.
@@ -151,7 +170,7 @@ def _register(forecaster, series, inputs, business_date, trigger, mase, coverage
     tags = {
         "business_date": business_date.isoformat(),
         "training_window": f"closed-won revenue {str(first)[:10]} to {business_date}",
-        "data_fingerprint": data_fingerprint(history_rows.reset_index(drop=True)),
+        "data_fingerprint": _fingerprint(inputs, business_date),
         "code_version": code_version(),
         "trigger": trigger,
         "validation_status": "pending",

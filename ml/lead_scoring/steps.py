@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ml.faults import kill_point
 from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.factors import factors_json, top_factor_rows
@@ -21,8 +22,9 @@ from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
 from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame
 from ml.lead_scoring.training import train_and_gate
+from ml.quality import monitoring
 from ml.registry.aliases import notice_manual_moves
-from ml.registry.lifecycle import TrainingOutcome, training_due
+from ml.registry.lifecycle import TrainingOutcome, clean_interrupted, training_due
 from ml.registry.tracking import configure_mlflow
 from ml.settings import Settings, load_settings
 
@@ -60,6 +62,7 @@ def train_lead_model_if_due(business_date: date, settings: Settings | None = Non
     configure_mlflow(settings)
     import mlflow
 
+    clean_interrupted(mlflow.MlflowClient(), MODEL_NAME)
     reason = training_due(
         mlflow.MlflowClient(), MODEL_NAME, business_date, config.retrain_every_days
     )
@@ -120,8 +123,13 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
         grade_cutoffs=config.grade_cutoffs,
     )
     validate_frame(scores, "ml.lead_scores").raise_for_failures()
+    kill_point("lead_scoring:scoring")
     with duckdb.connect(str(settings.work_warehouse)) as con:
         data.write_lead_scores(con, scores, business_date)
+        # The night's lead-scoring stage is done: the night may publish once all are.
+        monitoring.record_stage(
+            con, business_date, monitoring.LEAD_SCORING_STAGE, datetime.now(UTC)
+        )
     log.info("wrote %s scores for %s from %s v%s", f"{len(scores):,}", business_date, name, version)
     return ScoringOutcome(len(scores), name, version, method)
 

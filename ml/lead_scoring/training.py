@@ -36,7 +36,12 @@ from ml.lead_scoring.tracking import (
 )
 from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
 from ml.registry.gate import GateDecision, decide_promotion
-from ml.registry.lifecycle import TrainingOutcome, gate_new_version
+from ml.registry.lifecycle import (
+    TrainingOutcome,
+    clean_interrupted,
+    gate_new_version,
+    reused_outcome,
+)
 from ml.registry.provenance import code_version, data_fingerprint
 from ml.registry.tracking import use_experiment
 from ml.settings import Settings
@@ -54,6 +59,15 @@ def train_and_gate(
     if final_state:
         leakage |= FINAL_STATE_LEAKAGE
     leads, converted = sufficiency(rows)
+    client = mlflow.MlflowClient()
+    clean_interrupted(client, MODEL_NAME)
+    if leads >= config.min_mature_leads and converted >= config.min_converted_leads:
+        spec = feature_spec(rows.drop(columns=["converted_at", LABEL]), leakage)
+        fingerprint = _fingerprint(rows, model_inputs(rows, spec))
+        reused = reused_outcome(client, MODEL_NAME, business_date, fingerprint, trigger)
+        if reused is not None:
+            log.info("lead scoring %s: %s", business_date, reused.summary)
+            return reused
     with mlflow.start_run(run_name=f"train {business_date} ({trigger})") as run:
         kind = "final_states" if final_state else "snapshots"
         mlflow.set_tags({"salespipe_kind": "training", "trigger": trigger, "training_rows": kind})
@@ -202,9 +216,7 @@ def _version_tags(rows, inputs, split, business_date, best, config, trigger) -> 
         if split.holdout_starts_at is None
         else str(split.holdout_starts_at),
         "split_method": split.method,
-        "data_fingerprint": data_fingerprint(
-            pd.concat([rows[["lead_id", "as_of_date", LABEL]], inputs], axis=1)
-        ),
+        "data_fingerprint": _fingerprint(rows, inputs),
         "code_version": code_version(),
         "estimator": best.name,
         "trigger": trigger,
@@ -236,3 +248,8 @@ def _honest_tags(evaluation: PerLeadEvaluation) -> dict[str, str]:
 def _finite(metrics: dict[str, float], prefix: str) -> dict[str, float]:
     """``metrics`` with ``prefix``, leaving out NaN (MLflow's charts cannot plot it)."""
     return {prefix + k: v for k, v in metrics.items() if np.isfinite(v)}
+
+
+def _fingerprint(rows: pd.DataFrame, inputs: pd.DataFrame) -> str:
+    """What a version is keyed on with its business date: the labelled model inputs."""
+    return data_fingerprint(pd.concat([rows[["lead_id", "as_of_date", LABEL]], inputs], axis=1))

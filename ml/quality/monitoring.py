@@ -12,6 +12,12 @@ and always reconcile:
 files are read again every run until fixed or removed, so they count in every run
 until then; a removed one stays counted, as ``withdrawn``, in the run that last saw it),
 ``rows_repeated`` the rows of repeated deliveries (the same bytes again), not loaded twice.
+
+A run's ``status`` is ``running`` from ingest until the whole night (warehouse, lead
+scores, forecasts: :data:`NIGHT_STAGES`) is complete and published, then ``success``;
+``failed`` when a stage failed, or when the run was interrupted (killed) and a later run
+found it still ``running``. ``monitoring.pipeline_stages`` records which stages of the
+run finished, and when.
 """
 
 from __future__ import annotations
@@ -23,6 +29,13 @@ import duckdb
 from ml.contract import LANDING_TABLES
 
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
+# Every stage a night must complete before it is published, in order.
+WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE = (
+    "warehouse",
+    "lead_scoring",
+    "revenue_forecast",
+)
+NIGHT_STAGES = (WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE)
 
 _RUN_COLUMNS = """
     run_date date primary key, started_at timestamp, finished_at timestamp, status varchar,
@@ -41,13 +54,34 @@ def ensure_monitoring_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the monitoring schema and both tables if they do not exist."""
     con.execute("create schema if not exists monitoring")
     con.execute(f"create table if not exists monitoring.pipeline_runs ({_RUN_COLUMNS})")
+    # What the landing zone held that is not a delivery; added later, hence the alter.
+    con.execute(
+        "alter table monitoring.pipeline_runs add column if not exists paths_skipped bigint"
+    )
+    con.execute("alter table monitoring.pipeline_runs add column if not exists skipped varchar")
     con.execute(f"create table if not exists monitoring.pipeline_run_tables ({_TABLE_COLUMNS})")
+    con.execute(
+        "create table if not exists monitoring.pipeline_stages "
+        "(run_date date, stage varchar, finished_at timestamp)"
+    )
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_date: date, started_at: datetime) -> None:
-    """Replace ``run_date``'s row with a fresh one, status ``running``."""
+    """Replace ``run_date``'s row with a fresh one, status ``running``, and forget its stages.
+
+    A run of another date still ``running`` was interrupted (one run at a time: nothing
+    else is running now), so it is marked ``failed``.
+    """
     ensure_monitoring_schema(con)
+    con.execute(
+        "update monitoring.pipeline_runs set status = ?, finished_at = coalesce(finished_at, ?), "
+        "message = coalesce(message, 'interrupted: the run stopped before it finished "
+        "(killed?); a later run found it still running') "
+        "where status = ? and run_date <> ?",
+        [FAILED, _utc(started_at), RUNNING, run_date],
+    )
     con.execute("delete from monitoring.pipeline_runs where run_date = ?", [run_date])
+    con.execute("delete from monitoring.pipeline_stages where run_date = ?", [run_date])
     con.execute(
         "insert into monitoring.pipeline_runs (run_date, started_at, status) values (?, ?, ?)",
         [run_date, _utc(started_at), RUNNING],
@@ -107,6 +141,22 @@ def _replace_counts(con: duckdb.DuckDBPyConnection, run_date: date) -> None:
     )
 
 
+def note_skipped(
+    con: duckdb.DuckDBPyConnection, run_date: date, skipped: list[tuple[str, str]]
+) -> None:
+    """Keep what the landing zone held that is not a delivery (a folder that is not a
+    date, a symlink out of the zone, ...) on the run's row, so the reconciliation shows it."""
+    ensure_monitoring_schema(con)
+    con.execute(
+        "update monitoring.pipeline_runs set paths_skipped = ?, skipped = ? where run_date = ?",
+        [
+            len(skipped),
+            "; ".join(f"{path}: {reason}" for path, reason in skipped) or None,
+            run_date,
+        ],
+    )
+
+
 def note_gate(
     con: duckdb.DuckDBPyConnection, run_date: date, data_docs: str | None, message: str | None
 ) -> None:
@@ -149,3 +199,36 @@ def finish_run(
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def record_stage(
+    con: duckdb.DuckDBPyConnection, run_date: date, stage: str, finished_at: datetime
+) -> None:
+    """Record that ``stage`` of ``run_date``'s run finished (replacing an earlier record)."""
+    ensure_monitoring_schema(con)
+    con.execute(
+        "delete from monitoring.pipeline_stages where run_date = ? and stage = ?",
+        [run_date, stage],
+    )
+    con.execute(
+        "insert into monitoring.pipeline_stages values (?, ?, ?)",
+        [run_date, stage, _utc(finished_at)],
+    )
+
+
+def stages_done(con: duckdb.DuckDBPyConnection, run_date: date) -> set[str]:
+    """The stages of ``run_date``'s current run that finished."""
+    ensure_monitoring_schema(con)
+    rows = con.execute(
+        "select stage from monitoring.pipeline_stages where run_date = ?", [run_date]
+    ).fetchall()
+    return {stage for (stage,) in rows}
+
+
+def working_night(con: duckdb.DuckDBPyConnection) -> tuple[date, str] | None:
+    """(run date, status) of the run started last: the night the working file holds."""
+    ensure_monitoring_schema(con)
+    return con.execute(
+        "select run_date, status from monitoring.pipeline_runs "
+        "order by started_at desc nulls last limit 1"
+    ).fetchone()

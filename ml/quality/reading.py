@@ -35,6 +35,10 @@ KEY_NULL_EVERYWHERE = "key_null_everywhere"
 # One row with an empty key is a bad row; a file where two or more rows all lack the
 # key is a broken export (a renamed or unmapped key column), refused as a whole.
 KEY_NULL_EVERYWHERE_MIN_ROWS = 2
+DEFAULT_BLOCK_BYTES = 1 << 20  # Arrow's own default
+MAX_BLOCK_BYTES = (1 << 31) - 1  # Arrow's limit for one block
+# A header that holds one of these but no comma was written with another delimiter.
+OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes"}
 QUARANTINE_COLUMNS = {
     "_rules": pa.list_(pa.string()),
     "_detail": pa.string(),
@@ -71,7 +75,8 @@ def read_delivery(delivery: DeliveryFile, loaded_at: datetime, quotes: int = 0) 
     if missing:
         return _refused(
             MISSING_COLUMNS,
-            f"{delivery.relative_path} lacks required column(s) {', '.join(missing)}",
+            f"{delivery.relative_path} lacks required column(s) {', '.join(missing)}"
+            + _delimiter_hint(names),
             delivered,
         )
     if table.num_rows >= KEY_NULL_EVERYWHERE_MIN_ROWS and _key_null_everywhere(table, contract.key):
@@ -153,18 +158,36 @@ def _parse_csv(path: Path, names: list[str], invalid: list, threads: bool) -> pa
         invalid.append((row.number, detail, row.text))
         return "skip"
 
-    try:
+    def read(block_size: int) -> pa.Table:
         return pa_csv.read_csv(
             path,
-            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads),
+            read_options=pa_csv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=threads, block_size=block_size
+            ),
             parse_options=pa_csv.ParseOptions(invalid_row_handler=on_invalid),
             # binary, not string: a row with bytes that are not UTF-8 is quarantined, not fatal
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.binary() for name in names},
+                # Only an empty field is missing. Arrow's default list ("NA", "N/A", "null",
+                # "nan", ...) would turn Namibia's country code and an amount of NaN into
+                # NULL without a word; what else means "missing" is per table and column,
+                # in a mapping file (ml/mapping).
+                null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
         )
+
+    try:
+        return read(DEFAULT_BLOCK_BYTES)
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):
+            raise _Refused(f"cannot be parsed as CSV ({exc})") from exc
+    # A row longer than a block (a 50 MB field): read again in one block, so the row is
+    # read and then quarantined on its own by value_oversize, with the rows beside it kept.
+    invalid.clear()
+    try:
+        return read(min(max(path.stat().st_size + 1, DEFAULT_BLOCK_BYTES), MAX_BLOCK_BYTES))
     except pa.ArrowInvalid as exc:
         raise _Refused(f"cannot be parsed as CSV ({exc})") from exc
 
@@ -260,3 +283,16 @@ def _bad_table(names: list[str], rows: list[dict]) -> pa.Table | None:
         ]
     )
     return pa.Table.from_pylist([{n: row.get(n) for n in schema.names} for row in rows], schema)
+
+
+def _delimiter_hint(names: list[str]) -> str:
+    """Why the columns are missing when the header was split on the wrong delimiter."""
+    if len(names) != 1:
+        return ""
+    for delimiter, word in OTHER_DELIMITERS.items():
+        if delimiter in names[0]:
+            return (
+                f": its header is one column separated by {word} ({delimiter!r}); deliveries "
+                "are comma-separated CSV, so export it with commas (or map it with a mapping file)"
+            )
+    return ""

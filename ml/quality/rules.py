@@ -116,13 +116,16 @@ def _column_rules(c: ColumnRules, suite: RawSuite, present: Sequence[str]) -> li
         )
     elif c.type:
         word = _TYPE_WORD[c.type]
+        # NaN and infinity parse as a DOUBLE but are no amount: broken like any non-number.
+        finite = f" or not isfinite({typed_value(c, present)})" if c.type == "number" else ""
         rules.append(
             Rule(
                 f"{c.column}_not_{word}",
                 c.column,
                 c.severity,
-                f"{c.column} must be a {word} when present",
-                f"{text} is not null and {typed_value(c, present)} is null",
+                f"{c.column} must be a {word} when present"
+                + (" (a finite one: not NaN or infinity)" if finite else ""),
+                f"{text} is not null and ({typed_value(c, present)} is null{finite})",
             )
         )
     if c.in_set is not None:
@@ -167,6 +170,24 @@ def _column_rules(c: ColumnRules, suite: RawSuite, present: Sequence[str]) -> li
                 f"{c.column} must not be before the date of {c.not_before}",
                 f"try_cast({typed_value(c, present)} as date) < "
                 f"try_cast({typed_value(other, present)} as date)",
+            )
+        )
+    if c.type in ("date", "timestamp") and not c.not_after_delivery:
+        days = suite.future_horizon_days
+        limit = (
+            f"_delivery_date + {days}"
+            if c.type == "date"
+            else f"(_delivery_date + {days + 1})::timestamp"
+        )
+        op = ">" if c.type == "date" else ">="
+        rules.append(
+            Rule(
+                f"{c.column}_implausibly_far_ahead",
+                c.column,
+                c.severity,
+                f"{c.column} must not be more than {days:,} days after delivery "
+                "(future_horizon_days)",
+                f"{typed_value(c, present)} {op} {limit}",
             )
         )
     if c.not_after_delivery:

@@ -32,6 +32,8 @@ SEVERITIES = ("row", "warn")
 # A text value longer than this (bytes) is refused: no CRM field needs 64 KiB, and a
 # runaway field (a pasted file, a broken export) would bloat every later copy.
 DEFAULT_MAX_VALUE_BYTES = 65_536
+# A date this many days after its delivery is implausible (9999-12-31, a typo'd year).
+DEFAULT_FUTURE_HORIZON_DAYS = 3_650
 _COLUMN_KEYS = {
     "not_null",
     "type",
@@ -72,6 +74,7 @@ class RawSuite:
     version: str | None  # the CDC version column: same key + same version = a duplicate
     max_value_bytes: int
     path: Path
+    future_horizon_days: int = DEFAULT_FUTURE_HORIZON_DAYS
 
     @property
     def name(self) -> str:
@@ -164,7 +167,8 @@ def _raw_suite(path: Path, contract: LandingTable) -> RawSuite:
     if version is not None and version not in contract.columns:
         raise SpecError(f"{path}: version column {version} is not a contract column.")
     max_bytes = int(data.get("max_value_bytes", DEFAULT_MAX_VALUE_BYTES))
-    return RawSuite(contract, columns, version, max_bytes, path)
+    horizon = int(data.get("future_horizon_days", DEFAULT_FUTURE_HORIZON_DAYS))
+    return RawSuite(contract, columns, version, max_bytes, path, horizon)
 
 
 def _column_rules(path: Path, column: str, checks: dict[str, Any]) -> ColumnRules:

@@ -104,19 +104,23 @@ def validate_marts(business_date: date, settings: Settings | None = None) -> Gat
 
 
 def record_run_outcome(business_date: date, settings: Settings | None = None) -> str | None:
-    """At the end of a run: a run still ``running`` (nobody marked it done) has failed.
+    """At the end of the warehouse DAG: a run still ``running`` whose warehouse stage did
+    not finish has failed (a run whose warehouse is built goes on to the model stages).
 
     Returns the status recorded for the run, or None if it has no row.
     """
     settings = settings or load_settings()
     with duckdb.connect(str(settings.work_warehouse)) as con:
+        if monitoring.WAREHOUSE_STAGE in monitoring.stages_done(con, business_date):
+            # The warehouse is built; the model stages finish (and publish) the night.
+            return monitoring.RUNNING
         status = monitoring.finish_run(
             con,
             business_date,
             monitoring.FAILED,
             datetime.now(UTC),
             only_if_running=True,
-            message="a task failed before the warehouse was published; see the Airflow log",
+            message="a task failed before the warehouse was built; see the Airflow log",
         )
     log.info("run %s: %s", business_date, status)
     return status

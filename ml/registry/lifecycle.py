@@ -3,6 +3,7 @@ to the version it registers (``challenger``, the gate, maybe ``champion``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,8 @@ from ml.registry import history
 from ml.registry.aliases import alias_version, move_alias, notice_manual_moves
 from ml.registry.gate import GateDecision
 from ml.registry.tracking import CHALLENGER, CHAMPION
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,21 +28,99 @@ class TrainingOutcome:
     summary: str
 
 
+# A registration is complete once the gate has tagged its verdict; a version without it
+# was interrupted (killed while logging, tagging or gating) and is cleaned up.
+COMPLETE_STATUSES = ("promoted", "rejected")
+
+
+def complete_versions(client, model_name: str) -> list:
+    """The versions of ``model_name`` whose registration finished (tags and gate verdict)."""
+    return [
+        v
+        for v in client.search_model_versions(f"name = '{model_name}'")
+        if v.tags.get("business_date") and v.tags.get("validation_status") in COMPLETE_STATUSES
+    ]
+
+
+def registered_for(
+    client, model_name: str, business_date: date, fingerprint: str | None = None
+) -> str | None:
+    """The newest complete version registered for ``business_date`` (and, when given, on
+    data with this ``data_fingerprint``), or None."""
+    versions = [
+        v
+        for v in complete_versions(client, model_name)
+        if v.tags["business_date"] == business_date.isoformat()
+        and (fingerprint is None or v.tags.get("data_fingerprint") == fingerprint)
+    ]
+    return str(max(int(v.version) for v in versions)) if versions else None
+
+
+def reused_outcome(
+    client, model_name: str, business_date: date, fingerprint: str, trigger: str
+) -> TrainingOutcome | None:
+    """The outcome of the version already registered for this date and data, if any: a
+    re-run of the night (or a backfill) reuses it instead of registering a second one.
+    A person asking for a training (trigger ``manual``) always gets a new version."""
+    if trigger == "manual":
+        return None
+    version = registered_for(client, model_name, business_date, fingerprint)
+    if version is None:
+        return None
+    model_version = client.get_model_version(model_name, version)
+    promoted = alias_version(client, model_name, CHAMPION) == version
+    summary = (
+        f"v{version} was already registered for {business_date} on the same data "
+        f"(fingerprint {fingerprint}); reused, nothing registered ("
+        f"{model_version.tags.get('gate_decision', 'no gate verdict')})"
+    )
+    return TrainingOutcome(model_version.run_id or "", version, promoted, summary)
+
+
+def clean_interrupted(client, model_name: str) -> list[str]:
+    """Clean up what an interrupted training of ``model_name`` left; returns what was done.
+
+    - runs of the model's experiment still ``RUNNING`` are marked ``FAILED`` (one
+      training at a time: whatever is still running was killed);
+    - versions whose registration never finished (no gate verdict) are deleted, unless
+      an alias points at them (an alias set by hand is respected).
+    """
+    done: list[str] = []
+    experiment = client.get_experiment_by_name(model_name)
+    if experiment is not None:
+        for run in client.search_runs(
+            [experiment.experiment_id], filter_string="attributes.status = 'RUNNING'"
+        ):
+            client.set_tag(run.info.run_id, "salespipe_interrupted", "true")
+            client.set_terminated(run.info.run_id, "FAILED")
+            done.append(f"run {run.info.run_id} ({run.info.run_name}) marked FAILED")
+    complete = {v.version for v in complete_versions(client, model_name)}
+    for version in client.search_model_versions(f"name = '{model_name}'"):
+        if version.version in complete or version.aliases:
+            continue
+        client.delete_model_version(model_name, version.version)
+        done.append(f"{model_name} v{version.version} deleted (registration never finished)")
+    for line in done:
+        log.warning("cleaned up an interrupted training: %s", line)
+    return done
+
+
 def training_due(client, model_name: str, business_date: date, every_days: int) -> str | None:
     """Why a training is due for ``business_date``, or None when it is not.
 
-    Due without a champion, unless a version was already trained for this very date (a
-    re-run of the night must not register a second one), and when the newest version
-    is ``every_days`` old. Versions carry their ``business_date`` tag.
+    Not due when a complete version was already trained for this very date (a re-run of
+    the night must not register a second one). Otherwise due without a champion, and
+    when the newest version is ``every_days`` old. Versions carry their
+    ``business_date`` tag.
     """
     trained = [
-        date.fromisoformat(v.tags["business_date"])
-        for v in client.search_model_versions(f"name = '{model_name}'")
-        if v.tags.get("business_date")
+        date.fromisoformat(v.tags["business_date"]) for v in complete_versions(client, model_name)
     ]
+    if business_date in trained:
+        return None
     latest = max(trained, default=None)
     if alias_version(client, model_name, CHAMPION) is None:
-        return None if latest == business_date else "no champion"
+        return "no champion"
     if latest is not None and (business_date - latest).days < every_days:
         return None
     return f"last trained for {latest}, retraining every {every_days} days"

@@ -17,6 +17,8 @@ from typing import Any
 import joblib
 import mlflow.pyfunc
 
+from ml.faults import kill_point
+
 
 class JoblibPythonModel(mlflow.pyfunc.PythonModel):
     """Loads the fitted object from the ``ARTIFACT_KEY`` artifact into ``self.fitted``."""
@@ -48,6 +50,7 @@ def log_joblib_model(
             registered_model_name=model_name,
             **log_model_args,
         )
+    kill_point("registry:registered")  # fault injection: a version with no tags yet
     return str(info.registered_model_version)
 
 

@@ -56,13 +56,20 @@ def scan_landing_zone(landing: Path, *, up_to: date | None = None) -> LandingSca
         )
     files: list[DeliveryFile] = []
     skipped: list[tuple[str, str]] = []
+    root = landing.resolve()
     for name in sorted(table_dirs):
+        if (outside := _outside(table_dirs[name], root)) is not None:
+            skipped.append((name, outside))
+            continue
         if name not in LANDING_TABLES:
             if not name.startswith(("_", ".")):
                 skipped.append((name, "not a contract table"))
             continue
         for day_dir in sorted(p for p in table_dirs[name].iterdir()):
             rel_day = f"{name}/{day_dir.name}"
+            if (outside := _outside(day_dir, root)) is not None:
+                skipped.append((rel_day, outside))
+                continue
             delivery_date = _parse_delivery_date(day_dir.name)
             if not day_dir.is_dir() or delivery_date is None:
                 skipped.append((rel_day, "not a YYYY-MM-DD delivery folder"))
@@ -73,6 +80,9 @@ def scan_landing_zone(landing: Path, *, up_to: date | None = None) -> LandingSca
                 rel = f"{rel_day}/{path.name}"
                 if path.suffix.lower() not in DATA_SUFFIXES:
                     skipped.append((rel, "not a .csv or .parquet file"))
+                    continue
+                if (outside := _outside(path, root)) is not None:
+                    skipped.append((rel, outside))
                     continue
                 files.append(DeliveryFile(name, delivery_date, path, rel))
     return LandingScan(tuple(files), tuple(skipped))
@@ -92,3 +102,16 @@ def _parse_delivery_date(text: str) -> date | None:
         return date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
         return None
+
+
+def _outside(path: Path, root: Path) -> str | None:
+    """Why ``path`` is refused when it is a symlink leading out of the landing zone."""
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if target.is_relative_to(root):
+        return None
+    return (
+        f"refused: a symlink to {target}, outside the landing zone {root}; deliveries "
+        "must be files inside it (copy the file in instead)"
+    )

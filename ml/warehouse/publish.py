@@ -1,12 +1,23 @@
 """Publish a consistent, read-only copy of the warehouse for BI tools.
 
-BI tools and the nightly run must never block each other, and readers must never see
-half a night. DuckDB takes a file lock, so a reader holding the file open makes the
-writer fail, and the reverse. So the nightly run writes only its working file; at the
-end, the tables readers need are copied into a new file beside the published one,
-which is then renamed over it. The rename is atomic: a new reader opens either the old
-night or the new one, and a reader that already has the old file open keeps reading
-it undisturbed (on POSIX the old inode lives until the reader closes it).
+BI tools and the nightly run must never block or hurt each other, and readers must
+never see half a night. DuckDB takes a file lock, so a reader holding the file open
+makes the writer fail, and the reverse. So the nightly run writes only its working
+file; once the whole night is complete (ml/warehouse/steps.py), the tables readers
+need are copied into a new file beside the published one, which is then renamed over
+it. The rename is atomic: a new reader opens either the old night or the new one, and a
+reader that already has the old file open keeps reading it undisturbed (on POSIX the
+old inode lives until the reader closes it).
+
+A reader that opens the published file read-write (many DuckDB GUIs do by default) must
+not be able to leave a write-ahead log behind: DuckDB names the WAL after the path it
+was given (``salespipe.duckdb.wal``), so a WAL written by a holder of last night's file
+would sit beside tonight's and make every later open fail with "WAL does not match
+database file". File permissions cannot stop it (root ignores them). So the WAL's name
+is taken, for good, by a symlink into a folder that does not exist
+(:func:`block_write_ahead_log`): opening the file (read-only or read-write) sees no WAL
+and works, while a write fails at commit with "Cannot open file
+…salespipe.duckdb.wal: No such file or directory", for every user, root included.
 
 Only the schemas BI reads are published. ``raw`` and ``staging`` hold personal data in
 clear text and never leave the working file.
@@ -14,6 +25,8 @@ clear text and never leave the working file.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,7 +34,13 @@ from pathlib import Path
 
 import duckdb
 
+from ml.faults import kill_point
+
+log = logging.getLogger(__name__)
+
 PUBLISHED_SCHEMAS = ("marts", "ml", "monitoring")
+# Where the WAL symlink points: a folder that never exists, so nothing can be created there.
+WAL_BLOCKER_TARGET = ".published-warehouse-is-read-only/no-write-ahead-log"
 
 
 @dataclass(frozen=True)
@@ -32,8 +51,32 @@ class PublishedWarehouse:
     row_counts: dict[str, int]
 
 
-def publish_warehouse(work: Path, published: Path, business_date: date) -> PublishedWarehouse:
+def manifest_path(published: Path) -> Path:
+    """The JSON beside the published file that says which night it holds (readable even
+    while a BI tool holds the DuckDB file locked)."""
+    return published.with_name(f"{published.name}.publication.json")
+
+
+def read_manifest(published: Path) -> dict | None:
+    """The manifest of the published night, or None before the first publication."""
+    path = manifest_path(published)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def publish_warehouse(
+    work: Path,
+    published: Path,
+    business_date: date,
+    *,
+    run_id: str | None = None,
+    guard_counts: dict[str, int] | None = None,
+) -> PublishedWarehouse:
     """Copy the published schemas of ``work`` into a new file and swap it in atomically.
+
+    ``guard_counts`` (what the publish guard compares the next night with) are kept in
+    the manifest.
 
     Raises:
         FileNotFoundError: ``work`` does not exist yet (nothing was built).
@@ -41,19 +84,28 @@ def publish_warehouse(work: Path, published: Path, business_date: date) -> Publi
     if not work.exists():
         raise FileNotFoundError(f"No working warehouse at {work}: run ingest and dbt first.")
     published.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_copies(published)
     staging_copy = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     staging_copy.unlink(missing_ok=True)
     try:
-        row_counts = _copy_schemas(work, staging_copy, business_date)
+        row_counts = copy_published_schemas(work, staging_copy, business_date, run_id)
         _fsync(staging_copy)
+        kill_point("publish:copied")
+        block_write_ahead_log(published)
         os.replace(staging_copy, published)
         _fsync(published.parent)
+        _write_manifest(published, business_date, run_id, row_counts, guard_counts or {})
     finally:
         staging_copy.unlink(missing_ok=True)
+        Path(f"{staging_copy}.wal").unlink(missing_ok=True)
     return PublishedWarehouse(published, row_counts)
 
 
-def _copy_schemas(work: Path, target: Path, business_date: date) -> dict[str, int]:
+def copy_published_schemas(
+    work: Path, target: Path, business_date: date, run_id: str | None = None
+) -> dict[str, int]:
+    """Create ``target`` holding the BI schemas of ``work`` and ``meta.publication``;
+    returns the row count of every table copied. The one place the copy is made."""
     row_counts: dict[str, int] = {}
     with duckdb.connect(str(target)) as con:
         con.execute(f"attach '{work}' as work (read_only)")
@@ -74,15 +126,80 @@ def _copy_schemas(work: Path, target: Path, business_date: date) -> dict[str, in
                 f'select count(*) from "{schema}"."{name}"'
             ).fetchone()[0]
         con.execute("detach work")
-        # Readers can tell which night they are looking at.
+        # Readers can tell which night they are looking at, and that it is whole.
         con.execute("create schema if not exists meta")
         con.execute(
             "create table meta.publication as select ?::date as business_date, "
-            "?::timestamp as published_at",
-            [business_date, datetime.now(UTC).replace(tzinfo=None)],
+            "?::timestamp as published_at, 'complete' as status, ?::varchar as run_id",
+            [business_date, datetime.now(UTC).replace(tzinfo=None), run_id],
         )
         con.execute("checkpoint")
     return row_counts
+
+
+def block_write_ahead_log(published: Path) -> None:
+    """Take the published file's WAL name with a symlink to nowhere (see the module doc).
+
+    A real WAL found there was left by a reader that wrote to an earlier file: it can
+    only break the next open, so it is replaced.
+    """
+    wal = published.with_name(f"{published.name}.wal")
+    if wal.is_symlink() and os.readlink(wal) == WAL_BLOCKER_TARGET:
+        return
+    if wal.exists() or wal.is_symlink():
+        log.warning("replacing %s, a write-ahead log a BI tool left on the published file", wal)
+    blocker = wal.with_name(f".{wal.name}.{os.getpid()}.link")
+    blocker.unlink(missing_ok=True)
+    os.symlink(WAL_BLOCKER_TARGET, blocker)
+    os.replace(blocker, wal)
+
+
+def remove_stale_copies(published: Path) -> list[Path]:
+    """Remove the temporary copies an interrupted publish left (their process is gone)."""
+    removed = []
+    for path in published.parent.glob(f".{published.name}.*.tmp*"):
+        pid = path.name[len(published.name) + 2 :].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+        log.info("removed %s, left by an interrupted publish", path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_manifest(
+    published: Path,
+    business_date: date,
+    run_id: str | None,
+    row_counts: dict[str, int],
+    guard_counts: dict[str, int],
+) -> None:
+    manifest = manifest_path(published)
+    temporary = manifest.with_name(f".{manifest.name}.{os.getpid()}.tmp")
+    temporary.write_text(
+        json.dumps(
+            {
+                "business_date": business_date.isoformat(),
+                "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "status": "complete",
+                "run_id": run_id,
+                "row_counts": row_counts,
+                "guard_counts": guard_counts,
+            },
+            indent=2,
+        )
+    )
+    os.replace(temporary, manifest)
 
 
 def _fsync(path: Path) -> None:

@@ -11,18 +11,33 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from ml.faults import kill_point
 from ml.quality import monitoring
 from ml.quality.steps import validate_marts
 from ml.settings import Settings, load_settings
+from ml.warehouse.guard import check_against_last_night, guard_counts
 from ml.warehouse.ingest import IngestSummary, ingest_landing_zone
-from ml.warehouse.publish import PublishedWarehouse, publish_warehouse
+from ml.warehouse.landing import scan_landing_zone
+from ml.warehouse.publish import PublishedWarehouse, publish_warehouse, read_manifest
 from ml.warehouse.transform import run_dbt_build
 
 log = logging.getLogger(__name__)
 
 
+class NoDeliveriesError(RuntimeError):
+    """The landing zone holds no delivery dated on or before the business date."""
+
+
+class NightIncompleteError(RuntimeError):
+    """A stage of the night did not finish, so the night is not published."""
+
+
 def ingest_deliveries(business_date: date, settings: Settings | None = None) -> IngestSummary:
     """Load the deliveries dated on or before ``business_date`` into ``raw``.
+
+    Raises:
+        NoDeliveriesError: the landing zone has no delivery dated on or before the date
+            (a wrong ``--date``); said at once, and the run is recorded failed.
 
     Starts the run's row in ``monitoring.pipeline_runs`` (status running) and records
     what was delivered, loaded, quarantined and rejected, per table. Rows breaking a
@@ -33,8 +48,16 @@ def ingest_deliveries(business_date: date, settings: Settings | None = None) -> 
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.work_warehouse)) as con:
         monitoring.start_run(con, business_date, datetime.now(UTC))
+        problem = _no_deliveries(settings, business_date)
+        if problem:
+            monitoring.finish_run(
+                con, business_date, monitoring.FAILED, datetime.now(UTC), message=problem
+            )
+            raise NoDeliveriesError(problem)
         summary = ingest_landing_zone(con, settings.landing, up_to=business_date, progress=log.info)
         monitoring.record_counts(con, business_date)
+        monitoring.note_skipped(con, business_date, summary.skipped)
+    kill_point("ingest:done")
     log.info(
         "ingest %s: %d files loaded, %d replaced, %d repeated deliveries, %d rejected, "
         "%d unchanged; %s rows loaded, %s quarantined (row checks %.1f s)",
@@ -63,23 +86,112 @@ def build_warehouse(business_date: date, settings: Settings | None = None) -> No
     """
     settings = settings or load_settings()
     run_dbt_build(settings, business_date, progress=log.info)
+    kill_point("build:dbt_done")
     validate_marts(business_date, settings)
+
+
+def _no_deliveries(settings: Settings, business_date: date) -> str | None:
+    """Why the night cannot start for lack of deliveries, or None when there are some."""
+    scan = scan_landing_zone(settings.landing)
+    dates = sorted({f.delivery_date for f in scan.files})
+    if dates and dates[0] <= business_date:
+        return None
+    if not dates:
+        return (
+            f"No deliveries at all in {settings.landing}: nothing to build for {business_date}. "
+            "Expected <landing>/<table>/<YYYY-MM-DD>/*.csv."
+        )
+    return (
+        f"No deliveries dated on or before {business_date} in {settings.landing}: the "
+        f"earliest delivery is dated {dates[0]} (the latest {dates[-1]}). Check the --date "
+        "you gave; a night can only be built from deliveries up to its business date."
+    )
 
 
 def publish_for_readers(
     business_date: date, settings: Settings | None = None
-) -> PublishedWarehouse:
-    """Swap in a fresh read-only copy of the BI schemas; see :mod:`ml.warehouse.publish`.
+) -> PublishedWarehouse | None:
+    """The warehouse stage is done: check the publish guard, record the stage, and publish
+    if the rest of the night is done too (see :func:`publish_night_if_complete`).
 
-    The run is marked successful in ``monitoring.pipeline_runs`` first, so that the
-    published copy carries its own night's row; if publishing fails, it is marked failed.
+    Raises:
+        PublishGuardError: the night falls far short of the last published one (the run
+            is recorded failed; nothing is published).
     """
     settings = settings or load_settings()
+    last = read_manifest(settings.warehouse)
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        monitoring.finish_run(con, business_date, monitoring.SUCCESS, datetime.now(UTC))
+        counts = guard_counts(con, business_date)
+        try:
+            short = check_against_last_night(
+                counts, business_date, last, force=settings.force_publish
+            )
+        except Exception as exc:
+            monitoring.finish_run(
+                con, business_date, monitoring.FAILED, datetime.now(UTC), message=str(exc)
+            )
+            raise
+        for line in short:
+            log.warning("publish guard overridden (--force-publish): %s", line)
+        monitoring.record_stage(con, business_date, monitoring.WAREHOUSE_STAGE, datetime.now(UTC))
+    return publish_night_if_complete(business_date, monitoring.WAREHOUSE_STAGE, settings)
+
+
+def finish_stage(business_date: date, stage: str, settings: Settings | None = None) -> None:
+    """Record that ``stage`` of ``business_date``'s night finished (its rows are written)."""
+    settings = settings or load_settings()
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        monitoring.record_stage(con, business_date, stage, datetime.now(UTC))
+
+
+def publish_night_if_complete(
+    business_date: date, stage: str, settings: Settings | None = None
+) -> PublishedWarehouse | None:
+    """Publish ``business_date``'s night if every stage of it finished; the last stage to
+    finish publishes. Called at the end of each nightly DAG (``stage`` is its own).
+
+    The run is marked ``success`` just before the copy, so the published file carries its
+    own night's row; if the copy fails it is marked ``failed`` again. Returns what was
+    published, or None while other stages are still to come.
+
+    Raises:
+        NightIncompleteError: ``stage`` itself did not finish, or the working file has
+            moved on to another night; the run is recorded ``failed`` and nothing published.
+    """
+    settings = settings or load_settings()
+    now = datetime.now(UTC)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        done = monitoring.stages_done(con, business_date)
+        night = monitoring.working_night(con)
+        problem = None
+        if stage not in done:
+            problem = f"the {stage} stage did not finish; the night is not published"
+        elif night is None or night[0] != business_date:
+            problem = (
+                f"the working warehouse has moved on to {night[0] if night else 'nothing'}; "
+                f"the night of {business_date} is not published"
+            )
+        if problem:
+            monitoring.finish_run(con, business_date, monitoring.FAILED, now, message=problem)
+            raise NightIncompleteError(f"{business_date}: {problem}. See the task log.")
+        missing = [s for s in monitoring.NIGHT_STAGES if s not in done]
+        if missing:
+            log.info(
+                "%s: %s finished; publishing when %s finish", business_date, stage,
+                ", ".join(missing),
+            )  # fmt: skip
+            return None
+        counts = guard_counts(con, business_date)
+        monitoring.finish_run(con, business_date, monitoring.SUCCESS, now)
+    return _publish(business_date, settings, counts)
+
+
+def _publish(business_date: date, settings: Settings, counts: dict[str, int]) -> PublishedWarehouse:
     try:
-        published = publish_warehouse(settings.work_warehouse, settings.warehouse, business_date)
-    except Exception as exc:
+        published = publish_warehouse(
+            settings.work_warehouse, settings.warehouse, business_date, guard_counts=counts
+        )
+    except BaseException as exc:
         with duckdb.connect(str(settings.work_warehouse)) as con:
             monitoring.finish_run(
                 con,
@@ -95,10 +207,30 @@ def publish_for_readers(
 
 def republish_for_readers(
     business_date: date, settings: Settings | None = None
-) -> PublishedWarehouse:
-    """Publish again after a later stage of the night (scores, forecasts, monitoring)
-    wrote to the working warehouse; ``monitoring.pipeline_runs`` is left as it is."""
+) -> PublishedWarehouse | None:
+    """Publish again after something outside a night (an on-demand training, a rollback)
+    wrote to the working warehouse, so ``monitoring.model_promotions`` shows it.
+
+    Only a working file that holds a complete night is published (as that night, whatever
+    ``business_date`` the caller had in mind): while a night is in progress, or after one
+    failed, the published night stays as it is and picks the change up when the next
+    night publishes. Returns None then.
+    """
     settings = settings or load_settings()
-    published = publish_warehouse(settings.work_warehouse, settings.warehouse, business_date)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        night = monitoring.working_night(con)
+        counts = guard_counts(con, night[0]) if night else {}
+    if night is None or night[1] != monitoring.SUCCESS:
+        log.warning(
+            "not republished: the working warehouse holds %s (%s), not a complete night; "
+            "the change shows when the next night publishes",
+            night[0] if night else "no night", night[1] if night else "-",
+        )  # fmt: skip
+        return None
+    if night[0] != business_date:
+        log.info("republishing the working night %s (asked for %s)", night[0], business_date)
+    published = publish_warehouse(
+        settings.work_warehouse, settings.warehouse, night[0], guard_counts=counts
+    )
     log.info("republished %s (%d tables)", published.path, len(published.row_counts))
     return published

@@ -10,6 +10,9 @@ with
 source as (
 
     select * from {{ source('crm', 'leads') }}
+    -- Point in time: a night sees only the deliveries dated on or before its business
+    -- date, so a backfill (or a re-run after later nights) never sees the future.
+    where _delivery_date <= {{ business_date() }}
 
 ),
 

@@ -5,6 +5,9 @@ with
 source as (
 
     select * from {{ source('crm', 'market_indicators') }}
+    -- Point in time: a night sees only the deliveries dated on or before its business
+    -- date, so a backfill (or a re-run after later nights) never sees the future.
+    where _delivery_date <= {{ business_date() }}
 
 ),
 

@@ -40,7 +40,12 @@ def test_publishes_bi_schemas_only(tmp_path):
         assert con.execute("select business_date from meta.publication").fetchone() == (
             date(2024, 5, 1),
         )
-    assert [p.name for p in published.parent.iterdir()] == ["salespipe.duckdb"]
+    # no temporary copy is left behind; beside the file only its manifest and WAL blocker
+    assert sorted(p.name for p in published.parent.iterdir()) == [
+        "salespipe.duckdb",
+        "salespipe.duckdb.publication.json",
+        "salespipe.duckdb.wal",
+    ]
 
 
 def test_open_reader_neither_blocks_the_night_nor_sees_it_half_done(tmp_path, open_bi_reader):

@@ -1,0 +1,217 @@
+"""Fault injection: nights killed with SIGKILL at stage boundaries, re-run, and run out of
+order, on one small generated landing zone.
+
+The story runs once (module fixture), as an operator would live it:
+
+1. night D1, uninterrupted: the reference;
+2. night D2 killed right after ingest, then during lead scoring, then while MLflow
+   registers the forecaster, then between the copy and the swap of the publish: after
+   each, BI still sees the complete night D1 and nothing claims D2;
+3. night D2 again, uninterrupted: it cleans up what the kills left and publishes;
+4. night D1 again (D1, D2, D1): every table of D1 is what the reference run made, and
+   no second model version or promotion row appears.
+
+Each night runs the DAGs' steps in a real process (tests/faults/night_driver.py) that
+kills itself at the named point (``SALESPIPE_FAULT_POINT``): no ``finally`` and no
+handler runs, as with ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import mlflow
+import pytest
+
+from ml.generate import generate_landing_zone
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DRIVER = Path(__file__).with_name("night_driver.py")
+D1, D2 = date(2025, 3, 30), date(2025, 3, 31)  # the last two days of the landing zone
+KILL_POINTS = ("ingest:done", "lead_scoring:scoring", "registry:registered", "publish:copied")
+# One row per date in each; only these columns differ by nature from run to run.
+PER_DATE = {
+    "ml.lead_scores": ("score_date", "exclude (scored_at)"),
+    "ml.revenue_forecasts": ("forecast_date", "exclude (forecast_at)"),
+    "monitoring.pipeline_runs": ("run_date", "exclude (started_at, finished_at, data_docs)"),
+    "monitoring.pipeline_run_tables": ("run_date", ""),
+}
+
+
+def night(home: Path, business_date: date, fault: str | None = None):
+    env = {**os.environ, "SALESPIPE_HOME": str(home), "SALESPIPE_LANDING": str(home / "landing")}
+    env.pop("SALESPIPE_FAULT_POINT", None)
+    if fault:
+        env["SALESPIPE_FAULT_POINT"] = fault
+    return subprocess.run(
+        [sys.executable, str(DRIVER), business_date.isoformat()],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+def published(home: Path) -> Path:
+    return home / "warehouse" / "salespipe.duckdb"
+
+
+def date_fingerprints(path: Path, business_date: date) -> dict[str, tuple]:
+    """Row count and digest of every mart (built as of the date) and of the date's rows
+    of every per-date table, read from the published file."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()]  # fmt: skip
+        queries = {f"marts.{m}": f"select * from marts.{m}" for m in marts}
+        for table, (column, exclude) in PER_DATE.items():
+            queries[table] = f"select * {exclude} from {table} where {column} = '{business_date}'"
+        return {
+            name: con.execute(
+                f"select count(*), coalesce(md5(string_agg(t::varchar, chr(10) "
+                f"order by t::varchar)), '') from ({sql}) as t"
+            ).fetchone()
+            for name, sql in queries.items()
+        }
+
+
+def publication(home: Path) -> dict:
+    """What BI sees: the manifest, meta.publication and the published runs."""
+    manifest = json.loads((home / "warehouse" / "salespipe.duckdb.publication.json").read_text())
+    with duckdb.connect(str(published(home)), read_only=True) as con:
+        meta = con.execute("select business_date, status from meta.publication").fetchone()
+        runs = dict(
+            con.execute("select run_date::varchar, status from monitoring.pipeline_runs").fetchall()
+        )
+        schemas = {
+            r[0]
+            for r in con.execute("select schema_name from information_schema.schemata").fetchall()
+        }
+    return {"manifest": manifest["business_date"], "meta": (str(meta[0]), meta[1]),
+            "runs": runs, "has_ml": "ml" in schemas}  # fmt: skip
+
+
+def work_runs(home: Path) -> dict[str, tuple[str, str | None]]:
+    path = home / "warehouse" / "work" / "salespipe_work.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select run_date::varchar, status, message from monitoring.pipeline_runs"
+        ).fetchall()
+    return {run_date: (status, message) for run_date, status, message in rows}
+
+
+def registry(home: Path) -> dict:
+    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    versions = {
+        v.version: dict(v.tags) for v in client.search_model_versions("name = 'revenue_forecast'")
+    }
+    experiment = client.get_experiment_by_name("revenue_forecast")
+    runs = client.search_runs([experiment.experiment_id]) if experiment else []
+    with duckdb.connect(str(published(home)), read_only=True) as con:
+        promotions = con.execute(
+            "select run_date::varchar, count(*) from monitoring.model_promotions group by all"
+        ).fetchall()
+    return {
+        "versions": versions,
+        "run_status": {r.info.run_id: r.info.status for r in runs},
+        "promotions": dict(promotions),
+    }
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory):
+    home = tmp_path_factory.mktemp("faults") / "home"
+    generate_landing_zone(home / "landing", seed=11, leads=1500, start=date(2025, 1, 1), days=91)
+    seen: dict = {}
+
+    first = night(home, D1)
+    assert first.returncode == 0, first.stderr[-3000:]
+    seen["reference"] = date_fingerprints(published(home), D1)
+    seen["reference_registry"] = registry(home)
+
+    for point in KILL_POINTS:
+        killed = night(home, D2, fault=point)
+        assert killed.returncode == -signal.SIGKILL, (point, killed.stderr[-3000:])
+        seen[point] = {
+            "publication": publication(home),
+            "fingerprints": date_fingerprints(published(home), D1),
+            "work_runs": work_runs(home),
+            "registry": registry(home) if point == "registry:registered" else None,
+            "stray": sorted(p.name for p in published(home).parent.glob(".*.tmp*")),
+        }
+
+    rerun = night(home, D2)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    seen["d2"] = {"publication": publication(home), "registry": registry(home),
+                  "stray": sorted(p.name for p in published(home).parent.glob(".*.tmp*")),
+                  "log": rerun.stderr}  # fmt: skip
+
+    again = night(home, D1)
+    assert again.returncode == 0, again.stderr[-3000:]
+    seen["d1_again"] = {
+        "fingerprints": date_fingerprints(published(home), D1),
+        "publication": publication(home),
+        "registry": registry(home),
+    }
+    return seen
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_a_killed_night_publishes_nothing_and_bi_keeps_the_last_complete_night(story, point):
+    seen = story[point]
+    assert seen["publication"]["manifest"] == str(D1)
+    assert seen["publication"]["meta"] == (str(D1), "complete")
+    assert seen["publication"]["runs"] == {str(D1): "success"}
+    assert seen["publication"]["has_ml"]
+    assert seen["fingerprints"] == story["reference"]  # not one row of D1 changed
+    # The working file says the night of D2 never finished.
+    assert seen["work_runs"][str(D2)][0] == "running"
+
+
+def test_a_kill_during_registration_leaves_what_the_next_run_cleans_up(story):
+    before = story["registry:registered"]["registry"]
+    untagged = [v for v, tags in before["versions"].items() if "business_date" not in tags]
+    assert len(untagged) == 1  # registered, killed before its tags
+    assert "RUNNING" in before["run_status"].values()
+
+    after = story["d2"]["registry"]
+    assert untagged[0] not in after["versions"]  # deleted: its registration never finished
+    assert "RUNNING" not in after["run_status"].values()  # marked FAILED
+    assert all(
+        tags.get("validation_status") in ("promoted", "rejected")
+        for tags in after["versions"].values()
+    )
+    assert "cleaned up an interrupted training" in story["d2"]["log"]
+
+
+def test_a_killed_publish_leaves_a_copy_that_the_next_run_removes(story):
+    assert len(story["publish:copied"]["stray"]) == 1
+    assert story["publish:copied"]["stray"][0].startswith(".salespipe.duckdb.")
+    assert story["d2"]["stray"] == []
+
+
+def test_the_rerun_publishes_the_complete_night_and_records_the_interrupted_one(story):
+    assert story["d2"]["publication"]["manifest"] == str(D2)
+    assert story["d2"]["publication"]["runs"] == {str(D1): "success", str(D2): "success"}
+
+
+def test_d1_d2_d1_gives_the_same_d1_as_the_night_itself(story):
+    again = story["d1_again"]
+    assert again["publication"]["meta"] == (str(D1), "complete")
+    assert again["fingerprints"] == story["reference"]
+
+
+def test_rerunning_dates_registers_no_second_version_and_no_second_promotion(story):
+    per_date: dict[str, int] = {}
+    for tags in story["d1_again"]["registry"]["versions"].values():
+        per_date[tags["business_date"]] = per_date.get(tags["business_date"], 0) + 1
+    assert per_date == {str(D1): 1, str(D2): 1}
+    assert story["d1_again"]["registry"]["promotions"] == story["d2"]["registry"]["promotions"]
+    reference = story["reference_registry"]["promotions"]
+    assert story["d1_again"]["registry"]["promotions"][str(D1)] == reference[str(D1)]
