@@ -307,6 +307,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> None:
 def _print_warehouse(settings: Settings) -> None:
     import duckdb
 
+    from ml.quality.monitoring import skipped_stage_lines
+
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         (business_date,) = con.execute("select business_date from meta.publication").fetchone()
         tables = con.execute(
@@ -324,6 +326,10 @@ def _print_warehouse(settings: Settings) -> None:
             "from monitoring.pipeline_runs where run_date = ?",
             [business_date],
         ).fetchone()
+        skipped = skipped_stage_lines(con, business_date)
+    for line in skipped:
+        log.info("")
+        log.info("%s (monitoring.pipeline_stages).", line[0].upper() + line[1:])
     if run is not None:
         log.info("")
         log.info(

@@ -75,13 +75,13 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
 
     client = mlflow.MlflowClient()
     if not config.enabled:
-        return _skipped(business_date, "switched off (forecasting.enabled is false)")
+        return _skipped(business_date, "switched off (forecasting.enabled is false)", settings)
     with duckdb.connect(str(settings.work_warehouse)) as con:
         inputs = store.read_inputs(con)
         win_probability = store.read_win_probabilities(con, business_date)
     missing = missing_revenue_history(inputs["daily_revenue"], business_date)
     if missing is not None:
-        return _skipped(business_date, missing)
+        return _skipped(business_date, missing, settings)
     trained = _train_if_due(business_date, settings, client, inputs)
     with duckdb.connect(str(settings.work_warehouse)) as con:
         champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
@@ -129,9 +129,15 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     return ForecastOutcome(len(rows), version, trained)
 
 
-def _skipped(business_date: date, reason: str) -> ForecastOutcome:
-    """A night without forecasts: nothing is trained or written, and the reason is said."""
+def _skipped(business_date: date, reason: str, settings: Settings) -> ForecastOutcome:
+    """A night without forecasts: nothing is trained or written, the stage is recorded
+    ``skipped`` with the reason (so the night still publishes), and the reason is said."""
     log.warning("forecasting skipped for %s: %s", business_date, reason)
+    settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        monitoring.record_stage(
+            con, business_date, monitoring.FORECAST_STAGE, datetime.now(UTC), skipped=reason
+        )
     return ForecastOutcome(0, "", "", skipped=reason)
 
 

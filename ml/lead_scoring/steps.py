@@ -94,6 +94,11 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
     config = settings.lead_scoring()
     if not config.enabled:
         log.warning("lead scoring skipped for %s: %s", business_date, SWITCHED_OFF)
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            monitoring.record_stage(
+                con, business_date, monitoring.LEAD_SCORING_STAGE, datetime.now(UTC),
+                skipped=SWITCHED_OFF,
+            )  # fmt: skip
         return ScoringOutcome(0, "", "", SKIPPED)
     configure_mlflow(settings)
     import mlflow

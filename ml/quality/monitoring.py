@@ -36,6 +36,9 @@ WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE = (
     "revenue_forecast",
 )
 NIGHT_STAGES = (WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE)
+STAGE_NAMES = {LEAD_SCORING_STAGE: "lead scoring", FORECAST_STAGE: "forecasting"}
+# How a stage finished: it ran, or it had nothing to do (and says why).
+DONE, SKIPPED = "done", "skipped"
 
 _RUN_COLUMNS = """
     run_date date primary key, started_at timestamp, finished_at timestamp, status varchar,
@@ -62,7 +65,7 @@ def ensure_monitoring_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists monitoring.pipeline_run_tables ({_TABLE_COLUMNS})")
     con.execute(
         "create table if not exists monitoring.pipeline_stages "
-        "(run_date date, stage varchar, finished_at timestamp)"
+        "(run_date date, stage varchar, finished_at timestamp, status varchar, detail varchar)"
     )
 
 
@@ -202,18 +205,45 @@ def _utc(moment: datetime) -> datetime:
 
 
 def record_stage(
-    con: duckdb.DuckDBPyConnection, run_date: date, stage: str, finished_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    run_date: date,
+    stage: str,
+    finished_at: datetime,
+    *,
+    skipped: str | None = None,
 ) -> None:
-    """Record that ``stage`` of ``run_date``'s run finished (replacing an earlier record)."""
+    """Record that ``stage`` of ``run_date``'s run finished (replacing an earlier record):
+    ``done``, or ``skipped`` with the reason (no revenue data, switched off). A skipped
+    stage is finished: the night publishes without it, and says so."""
     ensure_monitoring_schema(con)
     con.execute(
         "delete from monitoring.pipeline_stages where run_date = ? and stage = ?",
         [run_date, stage],
     )
     con.execute(
-        "insert into monitoring.pipeline_stages values (?, ?, ?)",
-        [run_date, stage, _utc(finished_at)],
+        "insert into monitoring.pipeline_stages values (?, ?, ?, ?, ?)",
+        [run_date, stage, _utc(finished_at), SKIPPED if skipped else DONE, skipped],
     )
+
+
+def skipped_stages(con: duckdb.DuckDBPyConnection, run_date: date) -> list[str]:
+    """``forecasting skipped: <reason>`` for each stage of the run that was skipped."""
+    ensure_monitoring_schema(con)
+    return skipped_stage_lines(con, run_date)
+
+
+def skipped_stage_lines(con: duckdb.DuckDBPyConnection, run_date: date) -> list[str]:
+    """As :func:`skipped_stages`, on a connection that may be read-only (the published
+    file): creates nothing, and says nothing when the table is not there."""
+    try:
+        rows = con.execute(
+            "select stage, detail from monitoring.pipeline_stages "
+            "where run_date = ? and status = ? order by stage",
+            [run_date, SKIPPED],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    return [f"{STAGE_NAMES.get(stage, stage)} skipped: {detail}" for stage, detail in rows]
 
 
 def stages_done(con: duckdb.DuckDBPyConnection, run_date: date) -> set[str]:

@@ -182,7 +182,8 @@ def publish_night_if_complete(
             )  # fmt: skip
             return None
         counts = guard_counts(con, business_date)
-        monitoring.finish_run(con, business_date, monitoring.SUCCESS, now)
+        skipped = "; ".join(monitoring.skipped_stages(con, business_date)) or None
+        monitoring.finish_run(con, business_date, monitoring.SUCCESS, now, message=skipped)
     return _publish(business_date, settings, counts)
 
 

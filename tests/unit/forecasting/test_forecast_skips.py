@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.steps import forecast_revenue
+from ml.quality.monitoring import skipped_stages
 from ml.settings import load_settings
 
 
@@ -43,7 +45,15 @@ def test_revenue_after_the_business_date_does_not_count() -> None:
 def test_forecasting_switched_off_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("SALESPIPE_HOME", str(tmp_path))
     (tmp_path / "salespipe.yml").write_text("forecasting:\n  enabled: false\n")
-    outcome = forecast_revenue(date(2025, 3, 1), load_settings())
+    settings = load_settings()
+    outcome = forecast_revenue(date(2025, 3, 1), settings)
     assert outcome.rows == 0
     assert outcome.skipped == "switched off (forecasting.enabled is false)"
-    assert not (tmp_path / "warehouse").exists()
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        # the stage is finished, as skipped, so the night still publishes, and says why
+        assert skipped_stages(con, date(2025, 3, 1)) == [
+            "forecasting skipped: switched off (forecasting.enabled is false)"
+        ]
+        assert con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'ml'"
+        ).fetchone() == (0,)
