@@ -46,6 +46,27 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     return error / len(p)
 
 
+def calibration_noise_floor(
+    p: np.ndarray, bins: int = 10, draws: int = 200, quantile: float = 0.95, seed: int = 0
+) -> float:
+    """The ECE a perfectly calibrated model would still show on these rows, by chance.
+
+    Outcomes are drawn from ``p`` itself ``draws`` times; the ``quantile`` of their ECE is
+    how high chance alone goes on this many rows. On 600 rows it is about 0.05, so a fixed
+    limit of 0.05 would refuse a well-calibrated model half the time on a small holdout.
+    Deterministic for a seed.
+    """
+    p = np.asarray(p, dtype=float)
+    if len(p) == 0:
+        raise ValueError("no rows to score")
+    rng = np.random.default_rng(seed)
+    errors = [
+        expected_calibration_error((rng.random(len(p)) < p).astype(float), p, bins)
+        for _ in range(draws)
+    ]
+    return float(np.quantile(errors, quantile))
+
+
 def top_decile_lift(y: np.ndarray, p: np.ndarray) -> float:
     """Conversion rate among the top 10% by ``p``, divided by the overall rate.
 

@@ -35,6 +35,7 @@ from ml.lead_scoring.tracking import (
     register_candidate,
 )
 from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
+from ml.metrics import calibration_noise_floor
 from ml.registry.gate import GateDecision, decide_promotion
 from ml.registry.lifecycle import (
     TrainingOutcome,
@@ -184,6 +185,11 @@ def _gate(
         holdout_rows[mask], holdout_y[mask], challenger_p[mask], ages, config.label_window_days
     )
     ece = best.metrics.expected_calibration_error
+    # Beyond the configured limit only when chance alone would not explain it on this
+    # many holdout rows (a calibrated model's ECE on 600 rows is often above 0.05).
+    ece_limit = max(
+        config.max_calibration_error, calibration_noise_floor(challenger_p, seed=config.seed)
+    )
     return decide_promotion(
         metric=f"per-lead holdout AUC (ages {', '.join(map(str, ages))} days) "
         f"of {holdout_rows[mask]['lead_id'].nunique():,} leads",
@@ -193,8 +199,10 @@ def _gate(
         margin=config.promotion_margin,
         checks={
             "calibration": (
-                ece <= config.max_calibration_error,
-                f"expected calibration error {ece:.4f} (limit {config.max_calibration_error})",
+                ece <= ece_limit,
+                f"expected calibration error {ece:.4f} (limit {ece_limit:.4f}: "
+                f"{config.max_calibration_error}, or what chance gives a calibrated model "
+                f"on {len(challenger_p):,} rows)",
             ),
             "minimum AUC": (
                 challenger_auc >= config.min_auc,

@@ -35,3 +35,23 @@ def test_single_class_gives_nan_auc_not_an_error():
 def test_mismatched_lengths_are_refused():
     with pytest.raises(ValueError, match="labels and probabilities differ in length: 3 vs 2"):
         classification_metrics(np.zeros(3), np.zeros(2))
+
+
+def test_the_calibration_noise_floor_tells_chance_from_miscalibration() -> None:
+    """On a small holdout a calibrated model's ECE often exceeds a fixed 0.05 by chance;
+    the floor (what a calibrated model shows 95% of the time) does not refuse it, and a
+    model off by 0.15 still exceeds the floor."""
+    from ml.metrics import calibration_noise_floor, expected_calibration_error
+
+    rng = np.random.default_rng(3)
+    p = rng.beta(2, 3, 600)
+    floor = calibration_noise_floor(p, seed=42)
+    calibrated = [
+        expected_calibration_error((rng.random(600) < p).astype(float), p) for _ in range(100)
+    ]
+    assert sum(e > 0.05 for e in calibrated) > 20
+    assert sum(e > floor for e in calibrated) < 15
+    y = (rng.random(600) < p).astype(float)
+    assert expected_calibration_error(y, np.clip(p + 0.15, 0, 1)) > floor
+    # large samples: the configured limit governs
+    assert calibration_noise_floor(rng.beta(2, 3, 20_000), seed=42) < 0.02
