@@ -37,7 +37,9 @@ from ml.settings import load_settings
 
 def reference_probability(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: int):
     """HistGradientBoosting with its own categorical support, on the same inputs."""
-    train, test = train.copy(), test.copy()
+    # a column empty in every training row carries nothing (and HGB cannot bin it)
+    present = train.columns[train.notna().any()]
+    train, test = train[present].copy(), test[present].copy()
     categorical = [c for c in train.columns if train[c].dtype == object]
     for column in categorical:
         codes = {v: i for i, v in enumerate(sorted(train[column].dropna().unique()))}
