@@ -21,7 +21,11 @@ from pathlib import Path
 
 import duckdb
 
+from ml.warehouse.catalog import describe_published
+
 PUBLISHED_SCHEMAS = ("marts", "ml", "monitoring")
+# The oldest DuckDB that must open the published file: 1.4 LTS (see README, What BI tools open).
+READER_STORAGE_VERSION = "v1.4.0"
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,10 @@ def publish_warehouse(work: Path, published: Path, business_date: date) -> Publi
 
 def _copy_schemas(work: Path, target: Path, business_date: date) -> dict[str, int]:
     row_counts: dict[str, int] = {}
-    with duckdb.connect(str(target)) as con:
+    with duckdb.connect() as con:
+        # Written in a storage version DuckDB 1.4 LTS opens: the line BI drivers ship.
+        con.execute(f"attach '{target}' as out (storage_version '{READER_STORAGE_VERSION}')")
+        con.execute("use out")
         con.execute(f"attach '{work}' as work (read_only)")
         relations = con.execute(
             """
@@ -73,7 +80,6 @@ def _copy_schemas(work: Path, target: Path, business_date: date) -> dict[str, in
             row_counts[f"{schema}.{name}"] = con.execute(
                 f'select count(*) from "{schema}"."{name}"'
             ).fetchone()[0]
-        con.execute("detach work")
         # Readers can tell which night they are looking at.
         con.execute("create schema if not exists meta")
         con.execute(
@@ -81,7 +87,11 @@ def _copy_schemas(work: Path, target: Path, business_date: date) -> dict[str, in
             "?::timestamp as published_at",
             [business_date, datetime.now(UTC).replace(tzinfo=None)],
         )
+        describe_published(con, "out", "work")
+        con.execute("detach work")
         con.execute("checkpoint")
+        con.execute("use memory")
+        con.execute("detach out")
     return row_counts
 
 

@@ -122,9 +122,10 @@ activity_running_totals as (
     select
         lead_id,
         activity_date,
-        sum(activities_total) over lead_days as activities_total
+        -- BIGINT, not the HUGEINT a sum gives: many ODBC/JDBC drivers cannot read HUGEINT
+        cast(sum(activities_total) over lead_days as bigint) as activities_total
         {%- for activity_type in var('activity_types') %},
-        sum(activities_{{ activity_type }}) over lead_days as activities_{{ activity_type }}
+        cast(sum(activities_{{ activity_type }}) over lead_days as bigint) as activities_{{ activity_type }}
         {%- endfor %}
 
     from activity_days
