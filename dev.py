@@ -26,6 +26,10 @@ LOCK = ROOT / "requirements.lock"
 STAMP = VENV / ".salespipe-lock.sha256"
 # The installer itself is pinned, so the same lock always installs the same way.
 UV_VERSION = "0.13.8"
+# The DuckDB line BI drivers ship (1.4 LTS), in a folder of its own beside the venv: a
+# test opens the published warehouse with it, as a BI tool would.
+LTS_DUCKDB = "duckdb==1.4.4"
+LTS_DUCKDB_TARGET = VENV / "duckdb-1.4"
 
 
 def _bin(name: str) -> Path:
@@ -72,6 +76,7 @@ def setup() -> None:
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"salespipe needs Python 3.11; this is {sys.version.split()[0]}.")
     if STAMP.exists() and STAMP.read_text() == _fingerprint():
+        _install_lts_duckdb()
         print(f"Environment up to date: {VENV}")
         return
     if not _bin("python").exists():
@@ -84,8 +89,21 @@ def setup() -> None:
     # because PYTHONDONTWRITEBYTECODE is set on these machines.
     _run(uv_pip + ["sync", LOCK, *python, "--compile-bytecode", *_index_args()])
     _run(uv_pip + ["install", "--no-deps", "--editable", ROOT, *python, *_index_args()])
+    _install_lts_duckdb()
     STAMP.write_text(_fingerprint())
     print(f"Environment ready: {VENV}")
+
+
+def _install_lts_duckdb() -> None:
+    """Put DuckDB 1.4 LTS into its own target folder (not on the venv's path), once."""
+    marker = LTS_DUCKDB_TARGET / ".installed"
+    if marker.exists() and marker.read_text() == LTS_DUCKDB:
+        return
+    _run(
+        [_bin("uv"), "pip", "install", "--target", LTS_DUCKDB_TARGET, LTS_DUCKDB,
+         "--python", _bin("python"), "--compile-bytecode", *_index_args()]
+    )  # fmt: skip
+    marker.write_text(LTS_DUCKDB)
 
 
 def lock() -> None:

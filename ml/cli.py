@@ -348,9 +348,9 @@ def _print_lead_scores(settings: Settings, business_date: date) -> None:
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         try:
             rows = con.execute(
-                "select grade, count(*), any_value(model_name), any_value(model_version), "
-                "any_value(scoring_method) from ml.lead_scores where score_date = ? "
-                "group by grade order by grade",
+                "select coalesce(grade, 'stale'), count(*), any_value(model_name), "
+                "any_value(model_version), any_value(scoring_method) from ml.lead_scores "
+                "where score_date = ? group by grade order by grade nulls last",
                 [business_date],
             ).fetchall()
         except duckdb.CatalogException:

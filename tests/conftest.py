@@ -63,3 +63,34 @@ def open_bi_reader() -> Iterator[Callable[[Path], BiReader]]:
     yield open_reader
     for reader in readers:
         reader.close()
+
+
+# DuckDB 1.4 LTS, the line BI drivers ship, installed by `dev.py setup` beside the venv.
+LTS_DUCKDB = Path(sys.prefix) / "duckdb-1.4"
+
+
+@pytest.fixture
+def duckdb_lts() -> Callable[[Path, str], list[list[object]]]:
+    """:func:`query_with_duckdb_lts`, for tests."""
+    return query_with_duckdb_lts
+
+
+def query_with_duckdb_lts(path: Path, sql: str) -> list[list[object]]:
+    """Rows of ``sql`` on the file at ``path``, read by DuckDB 1.4 LTS in its own process
+    (that folder first on sys.path), as a BI driver would; values come back as text."""
+    assert (LTS_DUCKDB / "duckdb").is_dir(), f"no DuckDB 1.4 in {LTS_DUCKDB}: python3 dev.py setup"
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(LTS_DUCKDB)!r})\n"
+        "import duckdb\n"
+        "assert duckdb.__version__.startswith('1.4.'), duckdb.__version__\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(json.dumps(con.execute(sys.argv[2]).fetchall(), default=str))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path), sql], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    import json
+
+    return json.loads(result.stdout)

@@ -36,12 +36,20 @@ def drift_report_path(folder: Path, run_date: dt.date, model_name: str) -> Path:
 
 
 def save_drift_report(
-    folder: Path, run_date: dt.date, model_name: str, results: Sequence[DriftResult]
+    folder: Path,
+    run_date: dt.date,
+    model_name: str,
+    results: Sequence[DriftResult],
+    *,
+    model_version: str | None = None,
+    summary: str | None = None,
 ) -> Path:
     """Write one HTML page with the Evidently snapshots of ``results``; return its path.
 
     Takes the folder (created if missing), the run date, the model's name and the
     night's results (e.g. data drift and prediction drift), in the order to show them.
+    The page opens with a title (model, version, date) and the night's ``summary`` line,
+    which Evidently's own page lacks; the browser tab shows the same title.
     The file is written next to its final name and renamed, so a reader never sees
     half a report. With no snapshot at all (nothing could be compared), the page says so.
 
@@ -58,6 +66,7 @@ def save_drift_report(
         text = snapshots[0].get_html_str(as_iframe=False)
     else:
         text = _merged(snapshots).get_html_str(as_iframe=False)
+    text = _with_header(text, _title(run_date, model_name, model_version), summary)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text, encoding="utf-8")
@@ -81,10 +90,28 @@ def _merged(snapshots: list[Snapshot]) -> Snapshot:
     return Snapshot.load_dict(merged)
 
 
+def _title(run_date: dt.date, model_name: str, model_version: str | None) -> str:
+    version = f" v{model_version}" if model_version else ""
+    return f"Drift report: {model_name}{version}, {run_date.isoformat()}"
+
+
+def _with_header(page: str, title: str, summary: str | None) -> str:
+    """``page`` with ``title`` as its <title> and a header (title, summary) atop its body."""
+    title = html.escape(title)
+    header = (
+        "<header style='font-family:sans-serif;margin:16px 24px'>"
+        f"<h1 style='font-size:22px;margin:0 0 6px'>{title}</h1>"
+        + (f"<p style='margin:0;font-size:15px'>{html.escape(summary)}</p>" if summary else "")
+        + "</header>"
+    )
+    page = re.sub(r"<title>.*?</title>", "", page, count=1, flags=re.S)
+    page = re.sub(r"</head>", f"<title>{title}</title></head>", page, count=1, flags=re.I)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + header, page, count=1, flags=re.I)
+
+
 def _no_comparison_page(run_date: dt.date, model_name: str) -> str:
-    title = html.escape(f"Drift report: {model_name}, {run_date.isoformat()}")
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-        f"<body><h1>{title}</h1><p>No column could be compared (missing, or all null, "
+        "<!doctype html><html><head><meta charset='utf-8'></head>"
+        "<body><p>No column could be compared (missing, or all null, "
         "on one side); see the drift rows for each feature.</p></body></html>\n"
     )

@@ -26,7 +26,9 @@ from ml.drift import (
     realised_lead_performance,
     save_drift_report,
 )
+from ml.drift.data_drift import DriftResult
 from ml.drift.tables import last_retraining_requested, write_night
+from ml.drift.trigger import RetrainDecision
 from ml.registry.aliases import alias_version
 from ml.registry.tracking import CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
@@ -97,10 +99,6 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
             )  # fmt: skip
             prediction = measure_prediction_drift(reference[PREDICTION], tonight, config)
             drift_rows = pd.concat([data.rows, prediction.rows], ignore_index=True)
-            report = save_drift_report(
-                settings.reports / "drift", business_date, MODEL_NAME, [data, prediction]
-            )
-            client.log_artifact(version.run_id, str(report), "drift_reports")
             realised = performance.iloc[-1] if not performance.empty else None
             with duckdb.connect(str(settings.work_warehouse)) as con:
                 last = last_retraining_requested(con, MODEL_NAME, business_date)
@@ -114,6 +112,11 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
                 config=config,
                 drifted_features=list(data.rows.loc[data.rows["drifted"], "feature"]),
             )
+            report = save_drift_report(
+                settings.reports / "drift", business_date, MODEL_NAME, [data, prediction],
+                model_version=champion, summary=_report_summary(data, prediction, decision),
+            )  # fmt: skip
+            client.log_artifact(version.run_id, str(report), "drift_reports")
             run.update(
                 features=len(data.rows),
                 drifted_features=int(data.rows["drifted"].sum()),
@@ -171,3 +174,15 @@ def _promotion_auc(tags: dict[str, str]) -> float | None:
     (every open lead younger than the label window), the same kind of rows as the realised
     figure; versions registered before that tag existed have only ``holdout_auc``."""
     return _float(tags.get("holdout_auc_scored_population") or tags.get("holdout_auc"))
+
+
+def _report_summary(data: DriftResult, prediction: DriftResult, decision: RetrainDecision) -> str:
+    """The report's one line: what drifted, the prediction drift and the verdict."""
+    drifted = list(data.rows.loc[data.rows["drifted"], "feature"])
+    named = f" ({', '.join(drifted)})" if drifted else ""
+    psi = float(prediction.rows["drift_score"].iloc[0])
+    return (
+        f"{len(drifted)} of {len(data.rows)} features drifted{named}; prediction drift "
+        f"{psi:.3f} ({'drifted' if prediction.drifted else 'within threshold'}). "
+        f"Verdict: {decision.summary}"
+    )

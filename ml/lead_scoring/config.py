@@ -61,6 +61,14 @@ class LeadScoringConfig:
     min_comparison_rows: int = 500
     # Retrain when the champion is older than this (Einstein: 10 days).
     retrain_every_days: int = 7
+    # An open lead with no activity for more than this many days (or, with none at all,
+    # older than this) is stale: still scored, but kept out of percentiles and grades.
+    stale_after_days: int = 30
+    # How active leads are graded: "rank" (A = the top grade_shares[0] of tonight's
+    # active leads by probability, B the next grade_shares[1], C the next
+    # grade_shares[2], D the rest) or "probability" (fixed bands, grade_cutoffs).
+    grade_method: str = "rank"
+    grade_shares: tuple[float, float, float] = (0.1, 0.2, 0.3)
     # Grades on the calibrated probability: A >= 0.5, B >= 0.3, C >= 0.15, else D.
     grade_cutoffs: tuple[float, float, float] = (0.5, 0.3, 0.15)
     # Feature columns no model may use, besides those a mapping marks as leakage.
@@ -82,6 +90,15 @@ class LeadScoringConfig:
                 "grade_cutoffs must be decreasing probabilities in (0, 1], "
                 f"got {self.grade_cutoffs}"
             )
+        if self.grade_method not in ("rank", "probability"):
+            raise ValueError(f"grade_method must be rank or probability, got {self.grade_method!r}")
+        if not (all(s > 0 for s in self.grade_shares) and sum(self.grade_shares) < 1):
+            raise ValueError(
+                "grade_shares must be three positive shares (A, B, C) adding up to less "
+                f"than 1, got {self.grade_shares}"
+            )
+        if self.stale_after_days < 1:
+            raise ValueError(f"stale_after_days must be at least 1, got {self.stale_after_days}")
         if not 0 < self.holdout_fraction < 1 or not 0 < self.calibration_fraction < 1:
             raise ValueError("holdout_fraction and calibration_fraction must be in (0, 1)")
         if self.label_window_days < 1:

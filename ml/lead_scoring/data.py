@@ -95,9 +95,11 @@ _SCORES_DDL = """
     create table if not exists ml.lead_scores (
         lead_id varchar, score_date date, conversion_probability double, score smallint,
         percentile double, grade varchar, top_factors varchar, model_name varchar,
-        model_version varchar, scoring_method varchar, scored_at timestamp
+        model_version varchar, scoring_method varchar, scored_at timestamp, is_stale boolean
     )
 """
+# Columns added after the first release; an older table gets them on the next write.
+_ADDED_COLUMNS = {"is_stale": "boolean"}
 
 
 def write_lead_scores(
@@ -106,5 +108,7 @@ def write_lead_scores(
     """Replace ``score_date``'s rows of ``ml.lead_scores`` with ``scores``, in one transaction."""
     con.execute("create schema if not exists ml")
     con.execute(_SCORES_DDL)
+    for column, kind in _ADDED_COLUMNS.items():
+        con.execute(f"alter table ml.lead_scores add column if not exists {column} {kind}")
     with transaction(con):
         return replace_rows(con, "ml.lead_scores", scores, "score_date = ?", [score_date])

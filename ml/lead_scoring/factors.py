@@ -1,12 +1,14 @@
 """Each lead's top positive and negative factors, from exact contributions.
 
 A factor is one feature of the lead, its value for that lead and its contribution to
-the lead's calibrated log-odds ("impact"). The top ``k`` positive and ``k`` negative are
-kept; a feature that pushed by less than ``MIN_IMPACT`` is not a reason. ``top_factors``
-is JSON so any BI tool can read it::
+the lead's calibrated log-odds ("impact"), and the same on the probability scale
+("probability_effect": the lead's probability minus the probability it would have
+without this one contribution, the others unchanged; 0.12 means 12 points). The top
+``k`` positive and ``k`` negative are kept; a feature that pushed by less than
+``MIN_IMPACT`` is not a reason. ``top_factors`` is JSON so any BI tool can read it::
 
     {"positive": [{"feature": "activities_demo", "label": "Demos held", "value": "2",
-                   "impact": 0.83}, ...],
+                   "impact": 0.83, "probability_effect": 0.121}, ...],
      "negative": [...]}
 """
 
@@ -59,8 +61,20 @@ def display_values(values: pd.Series) -> pd.Series:
     return values.astype("object").map(lambda v: "missing" if pd.isna(v) else str(v))
 
 
+def probability_effect(margin: np.ndarray, impact: np.ndarray) -> np.ndarray:
+    """``sigmoid(margin) - sigmoid(margin - impact)``: what one log-odds contribution adds
+    to the probability of a lead whose total log-odds is ``margin``."""
+    margin = np.asarray(margin, dtype=np.float64)
+    impact = np.asarray(impact, dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-margin)) - 1.0 / (1.0 + np.exp(-(margin - impact)))
+
+
 def top_factor_rows(
-    contributions: np.ndarray, inputs: pd.DataFrame, features: list[str], k: int
+    contributions: np.ndarray,
+    inputs: pd.DataFrame,
+    features: list[str],
+    k: int,
+    margin: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Long table of every lead's top ``k`` positive and negative factors.
 
@@ -69,10 +83,12 @@ def top_factor_rows(
         inputs: the rows' feature values (columns include ``features``).
         features: the column of ``contributions`` each feature is.
         k: how many of each direction to keep.
+        margin: each row's total calibrated log-odds (contributions plus bias); without
+            it ``probability_effect`` is missing (NaN).
 
     Returns:
         Columns ``row, direction ('positive'|'negative'), rank (1..k), feature, label,
-        value, impact``, ordered by row, direction and rank.
+        value, impact, probability_effect``, ordered by row, direction and rank.
     """
     n, width = contributions.shape
     k = min(k, width)
@@ -97,6 +113,14 @@ def top_factor_rows(
                     "rank": ranks + 1,
                     "feature_index": feature_index,
                     "impact": np.round(contributions[rows, feature_index], 4),
+                    "probability_effect": np.nan
+                    if margin is None
+                    else np.round(
+                        probability_effect(
+                            np.asarray(margin)[rows], contributions[rows, feature_index]
+                        ),
+                        4,
+                    ),
                 }
             )
         )
@@ -128,9 +152,11 @@ def factors_json(long: pd.DataFrame, rows: int) -> np.ndarray:
             grouped as (
                 select
                     row,
-                    list({'feature': feature, 'label': label, 'value': value, 'impact': impact}
+                    list({'feature': feature, 'label': label, 'value': value, 'impact': impact,
+                          'probability_effect': probability_effect}
                          order by rank) filter (where direction = 'positive') as positive,
-                    list({'feature': feature, 'label': label, 'value': value, 'impact': impact}
+                    list({'feature': feature, 'label': label, 'value': value, 'impact': impact,
+                          'probability_effect': probability_effect}
                          order by rank) filter (where direction = 'negative') as negative
                 from factors group by row
             )

@@ -59,5 +59,7 @@ def prior_factors(prior: SourcePrior, sources: pd.Series) -> pd.DataFrame:
             "label": "Lead source",
             "value": sources.fillna("missing").astype(str).to_numpy()[keep],
             "impact": impact[keep],
+            # the source moves the probability from the overall rate to its own rate
+            "probability_effect": np.round(probability - base, 4)[keep],
         }
     )

@@ -3,9 +3,17 @@
 - ``conversion_probability``: calibrated probability of converting within the label
   window;
 - ``score``: that probability on a 0-100 scale (rounded), so 40 means "40% likely";
-- ``percentile``: the share of tonight's scored leads at or below this probability;
-- ``grade``: A-D from the probability with the configured cut-offs (default A >= 50%,
-  B >= 30%, C >= 15%): a grade means the same likelihood every night, whatever the mix;
+- ``is_stale``: the lead is open but nothing has happened on it (no activity, or no
+  activity since creation) for more than ``stale_after_days``: it is still scored, but
+  kept out of the active population's percentiles and grades (both null);
+- ``percentile``: the share of tonight's active (not stale) leads at or below this
+  probability;
+- ``grade``: A-D, by ``grade_method``: ``rank`` (the default) gives A to the top
+  ``grade_shares[0]`` of tonight's active leads by probability, B to the next
+  ``grade_shares[1]``, C to the next ``grade_shares[2]`` and D to the rest, so a rep
+  always has a short A list to call first; ``probability`` uses fixed probability bands
+  (``grade_cutoffs``, default A >= 50%, B >= 30%, C >= 15%), so a grade means the same
+  likelihood every night, whatever the mix (see docs/lead-scoring.md for the choice);
 - ``scoring_method``: ``model`` (a registered champion) or ``prior`` (the documented
   fallback when none is promoted, see :mod:`ml.lead_scoring.prior`).
 """
@@ -18,10 +26,11 @@ import numpy as np
 import pandas as pd
 
 MODEL, PRIOR = "model", "prior"
+RANK, PROBABILITY = "rank", "probability"
 
 LEAD_SCORE_COLUMNS = (
     "lead_id", "score_date", "conversion_probability", "score", "percentile", "grade",
-    "top_factors", "model_name", "model_version", "scoring_method", "scored_at",
+    "top_factors", "model_name", "model_version", "scoring_method", "scored_at", "is_stale",
 )  # fmt: skip
 
 
@@ -31,6 +40,30 @@ def grades(probability: np.ndarray, cutoffs: tuple[float, float, float]) -> np.n
     return np.select(
         [probability >= a, probability >= b, probability >= c], ["A", "B", "C"], default="D"
     )
+
+
+def rank_grades(probability: np.ndarray, shares: tuple[float, float, float]) -> np.ndarray:
+    """A, B, C or D per probability by rank: the top ``shares[0]`` of the rows get A, the
+    next ``shares[1]`` B, the next ``shares[2]`` C, the rest D.
+
+    Ties share the better grade (a lead is graded by the share of leads strictly above it).
+    """
+    probability = np.asarray(probability, dtype=np.float64)
+    if not len(probability):
+        return np.array([], dtype=object)
+    above = len(probability) - pd.Series(probability).rank(method="max").to_numpy()
+    bounds = np.round(np.cumsum(shares) * len(probability), 6)  # counts, free of float drift
+    return np.select(
+        [above < bounds[0], above < bounds[1], above < bounds[2]], ["A", "B", "C"], default="D"
+    )
+
+
+def stale_leads(leads: pd.DataFrame, stale_after_days: int) -> np.ndarray:
+    """True for each lead with no activity for more than ``stale_after_days`` days: days
+    since its last activity, or its age when it never had one."""
+    idle = leads["days_since_last_activity"].astype("float64")
+    idle = idle.fillna(leads["lead_age_days"].astype("float64"))
+    return (idle > stale_after_days).to_numpy()
 
 
 def lead_scores_frame(
@@ -44,8 +77,15 @@ def lead_scores_frame(
     scoring_method: str,
     scored_at: datetime,
     grade_cutoffs: tuple[float, float, float],
+    stale: np.ndarray | None = None,
+    grade_method: str = PROBABILITY,
+    grade_shares: tuple[float, float, float] = (0.1, 0.2, 0.3),
 ) -> pd.DataFrame:
     """Assemble the contract's columns, one row per lead.
+
+    ``stale`` (default: none) marks leads kept out of percentiles and grades; grades are
+    ranks within the active leads (``grade_method`` ``rank``, by ``grade_shares``) or
+    probability bands (``probability``, by ``grade_cutoffs``).
 
     Raises:
         ValueError: inputs differ in length, or a lead appears twice.
@@ -55,7 +95,15 @@ def lead_scores_frame(
     if lead_ids.duplicated().any():
         raise ValueError(f"lead {lead_ids[lead_ids.duplicated()].iloc[0]} is scored twice")
     probability = np.clip(np.asarray(probability, dtype=np.float64), 0.0, 1.0)
-    percentile = pd.Series(probability).rank(method="max", pct=True).to_numpy() * 100
+    stale = np.zeros(len(probability), bool) if stale is None else np.asarray(stale, bool)
+    active = ~stale
+    percentile = np.full(len(probability), np.nan)
+    percentile[active] = pd.Series(probability[active]).rank(method="max", pct=True) * 100
+    grade = np.full(len(probability), None, dtype=object)
+    if grade_method == RANK:
+        grade[active] = rank_grades(probability[active], grade_shares)
+    else:
+        grade[active] = grades(probability[active], grade_cutoffs)
     return pd.DataFrame(
         {
             "lead_id": lead_ids.to_numpy(),
@@ -63,7 +111,7 @@ def lead_scores_frame(
             "conversion_probability": probability,
             "score": np.rint(probability * 100).astype(np.int16),
             "percentile": np.round(percentile, 2),
-            "grade": grades(probability, grade_cutoffs),
+            "grade": grade,
             "top_factors": top_factors,
             "model_name": model_name,
             "model_version": model_version,
@@ -71,6 +119,7 @@ def lead_scores_frame(
             "scored_at": pd.Timestamp(scored_at).tz_localize(None)
             if pd.Timestamp(scored_at).tzinfo
             else pd.Timestamp(scored_at),
+            "is_stale": stale,
         },
         columns=list(LEAD_SCORE_COLUMNS),
     )

@@ -20,7 +20,7 @@ from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.factors import factors_json, top_factor_rows
 from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
-from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame
+from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame, stale_leads
 from ml.lead_scoring.training import train_and_gate
 from ml.quality import monitoring
 from ml.registry.aliases import notice_manual_moves
@@ -126,6 +126,9 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
         scoring_method=method,
         scored_at=datetime.now(UTC),
         grade_cutoffs=config.grade_cutoffs,
+        stale=stale_leads(leads, config.stale_after_days),
+        grade_method=config.grade_method,
+        grade_shares=config.grade_shares,
     )
     validate_frame(scores, "ml.lead_scores").raise_for_failures()
     kill_point("lead_scoring:scoring")
@@ -151,8 +154,9 @@ def _score_with_champion(
     if inputs.empty:
         return np.array([]), _no_factors(), MODEL_NAME, version, MODEL
     contributions, bias = model.contributions(inputs)
-    probability = 1.0 / (1.0 + np.exp(-(contributions.sum(axis=1) + bias)))
-    long = top_factor_rows(contributions, inputs, model.spec.columns, config.top_factors)
+    margin = contributions.sum(axis=1) + bias
+    probability = 1.0 / (1.0 + np.exp(-margin))
+    long = top_factor_rows(contributions, inputs, model.spec.columns, config.top_factors, margin)
     return probability, long, MODEL_NAME, version, MODEL
 
 
@@ -179,5 +183,5 @@ def _no_factors() -> pd.DataFrame:
     return pd.DataFrame(
         {c: pd.Series(dtype=t) for c, t in [("row", "int64"), ("direction", "object"),
          ("rank", "int64"), ("feature", "object"), ("label", "object"), ("value", "object"),
-         ("impact", "float64")]}
+         ("impact", "float64"), ("probability_effect", "float64")]}
     )  # fmt: skip

@@ -28,7 +28,15 @@ def log_candidate(
     """Metrics, the three figures and the importance table of one candidate, in the active run."""
     mlflow.log_metrics({f"holdout_{k}": v for k, v in candidate.metrics.as_dict().items()})
     mlflow.log_metric("fit_seconds", candidate.fit_seconds)
-    mlflow.log_params({"estimator": candidate.name, "platt_slope": candidate.model.platt_slope})
+    mlflow.log_params(
+        {
+            "estimator": candidate.name,
+            "platt_slope": candidate.model.platt_slope,
+            "platt_intercept": candidate.model.platt_intercept,
+            "calibration": "platt",
+            **candidate.params,
+        }
+    )
     y, p = holdout_labels, candidate.holdout_probability
     importance = feature_importance(candidate.model, holdout_inputs)
     for name, figure in (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ class Candidate:
     holdout_probability: np.ndarray
     metrics: ClassificationMetrics
     fit_seconds: float
+    # Every hyper-parameter the fit used, as ``<section>.<name>`` (the keys of
+    # LeadScoringConfig.as_params), for the candidate's own MLflow run.
+    params: dict[str, object] = field(default_factory=dict)
 
 
 def fit_candidates(
@@ -56,6 +59,13 @@ def fit_candidates(
             train_x, train_y, spec, config.xgboost, calib_x, calib_y, config.seed
         ),
     }
+    params: dict[str, dict[str, object]] = {
+        LOGISTIC: {f"logistic.{k}": v for k, v in asdict(config.logistic).items()},
+        XGBOOST: {
+            **{f"xgboost.{k}": v for k, v in asdict(config.xgboost).items()},
+            "seed": config.seed,
+        },
+    }
     candidates = []
     for name, fit in fitters.items():
         started = time.perf_counter()
@@ -69,7 +79,7 @@ def fit_candidates(
             name, f"{len(train_y):,}", seconds, metrics.roc_auc,
             metrics.expected_calibration_error, metrics.top_decile_lift,
         )  # fmt: skip
-        candidates.append(Candidate(name, model, probability, metrics, seconds))
+        candidates.append(Candidate(name, model, probability, metrics, seconds, params[name]))
     return candidates
 
 

@@ -23,6 +23,7 @@ from ml.lead_scoring.evaluate import (
 from ml.lead_scoring.features import (
     FINAL_STATE_LEAKAGE,
     LABEL,
+    FeatureSpec,
     feature_spec,
     model_inputs,
     sufficiency,
@@ -109,7 +110,9 @@ def train_and_gate(
         if final_state:
             tags["training_window"] = _final_state_window(rows, business_date)
         tags["training_rows"] = kind
-        tags["reference_uri"] = _log_reference(best, inputs.iloc[split.train], settings)
+        tags["reference_uri"] = _log_reference(
+            best, spec, inputs.iloc[split.train], business_date, settings
+        )
         version = register_candidate(best, inputs.iloc[split.train], tags)
         with duckdb.connect(str(settings.work_warehouse)) as con:
             decision = gate_new_version(
@@ -125,15 +128,35 @@ def train_and_gate(
     return TrainingOutcome(run.info.run_id, version, decision.promote, summary)
 
 
-def _log_reference(best: Candidate, train_x: pd.DataFrame, settings: Settings) -> str:
-    """A seeded sample of the training inputs with the model's predictions: what drift is
-    measured against while this version is champion."""
+def _log_reference(
+    best: Candidate,
+    spec: FeatureSpec,
+    train_inputs: pd.DataFrame,
+    business_date: date,
+    settings: Settings,
+) -> str:
+    """A seeded sample of the population this version will score, the leads open on
+    ``business_date``, with the model's predictions: what drift is measured against while
+    this version is champion.
+
+    Training rows are a different population (snapshots of leads of every age, most of
+    them closed since), so against them the age and recency of tonight's open leads
+    would "drift" every night, the training night included. Without open leads (a
+    history that ends with none), the training inputs stand in.
+    """
     from ml.drift import reference_sample
 
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        population = model_inputs(data.read_open_leads(con, business_date), spec)
+    if population.empty:
+        log.warning(
+            "no open leads on %s: the drift reference is the training inputs", business_date
+        )
+        population = train_inputs
     drift = settings.drift()
     sample = reference_sample(
-        train_x.reset_index(drop=True),
-        best.model.predict_proba(train_x),
+        population.reset_index(drop=True),
+        best.model.predict_proba(population),
         drift.reference_sample_size,
         drift.seed,
     )

@@ -95,15 +95,21 @@ def outcome_from_gx(suite: str, result: Any, unit: str) -> ExpectationOutcome:
     error = gx_error(result.exception_info)
     if error is None and result.success is None:
         error = "GX returned no verdict"
+    success = bool(result.success) and error is None
+    rule = config.meta.get("rule")
+    if rule and success:
+        # A row rule's expectation only counts its rows (ml.quality.profiles): any row
+        # that broke it makes it a finding to report, though GX passed it.
+        success = not (result.result or {}).get("observed_value")
     return ExpectationOutcome(
         suite=suite,
         expectation=f"{config.type}({target})" if target else config.type,
         severity=config.meta.get("severity", BLOCKING),
-        success=bool(result.success) and error is None,
+        success=success,
         error=error,
         found=_found(result.result or {}, unit),
         note=str(config.meta.get("notes", "")),
-        rule=config.meta.get("rule"),
+        rule=rule,
     )
 
 

@@ -35,12 +35,15 @@ from pathlib import Path
 import duckdb
 
 from ml.faults import kill_point
+from ml.warehouse.catalog import describe_published
 
 log = logging.getLogger(__name__)
 
 PUBLISHED_SCHEMAS = ("marts", "ml", "monitoring")
 # Where the WAL symlink points: a folder that never exists, so nothing can be created there.
 WAL_BLOCKER_TARGET = ".published-warehouse-is-read-only/no-write-ahead-log"
+# The oldest DuckDB that must open the published file: 1.4 LTS (see README, What BI tools open).
+READER_STORAGE_VERSION = "v1.4.0"
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,10 @@ def copy_published_schemas(
     """Create ``target`` holding the BI schemas of ``work`` and ``meta.publication``;
     returns the row count of every table copied. The one place the copy is made."""
     row_counts: dict[str, int] = {}
-    with duckdb.connect(str(target)) as con:
+    with duckdb.connect() as con:
+        # Written in a storage version DuckDB 1.4 LTS opens: the line BI drivers ship.
+        con.execute(f"attach '{target}' as out (storage_version '{READER_STORAGE_VERSION}')")
+        con.execute("use out")
         con.execute(f"attach '{work}' as work (read_only)")
         relations = con.execute(
             """
@@ -125,7 +131,6 @@ def copy_published_schemas(
             row_counts[f"{schema}.{name}"] = con.execute(
                 f'select count(*) from "{schema}"."{name}"'
             ).fetchone()[0]
-        con.execute("detach work")
         # Readers can tell which night they are looking at, and that it is whole.
         con.execute("create schema if not exists meta")
         con.execute(
@@ -133,7 +138,11 @@ def copy_published_schemas(
             "?::timestamp as published_at, 'complete' as status, ?::varchar as run_id",
             [business_date, datetime.now(UTC).replace(tzinfo=None), run_id],
         )
+        describe_published(con, "out", "work")
+        con.execute("detach work")
         con.execute("checkpoint")
+        con.execute("use memory")
+        con.execute("detach out")
     return row_counts
 
 

@@ -98,7 +98,64 @@ def test_a_fresh_install_trains_a_champion_and_scores_every_open_lead(night):
         published(home, "select top_factors from ml.lead_scores order by score desc limit 1")[0][0]
     )
     assert 1 <= len(factors["positive"]) <= 3 and len(factors["negative"]) <= 3
-    assert {"feature", "label", "value", "impact"} == set(factors["positive"][0])
+    assert {"feature", "label", "value", "impact", "probability_effect"} == set(
+        factors["positive"][0]
+    )
+    assert all(0 < f["probability_effect"] < 1 for f in factors["positive"])
+
+
+def test_stale_leads_are_flagged_and_only_active_leads_are_graded(night):
+    home, out = night
+    rows = published(
+        home,
+        "select scores.is_stale, count(*), count(scores.grade), count(scores.percentile), "
+        "bool_and(coalesce(features.days_since_last_activity, features.lead_age_days) > 30) "
+        "from ml.lead_scores as scores join marts.lead_features as features "
+        "on scores.lead_id = features.lead_id and scores.score_date = features.as_of_date "
+        "where scores.score_date = ? group by 1 order by 1",
+        [BUSINESS_DATE],
+    )
+    (active, n_active, graded, ranked, _), (stale, n_stale, stale_graded, _, all_idle) = rows
+    assert (active, stale) == (False, True) and n_active > 0 and n_stale > 0
+    assert graded == ranked == n_active and stale_graded == 0 and all_idle
+    grades = dict(
+        published(
+            home,
+            "select grade, count(*) from ml.lead_scores where score_date = ? and not is_stale "
+            "group by 1",
+            [BUSINESS_DATE],
+        )
+    )
+    # ranks within the active leads: A is the top 10%, B the next 20%, C the next 30%
+    assert abs(grades["A"] - 0.1 * n_active) <= 0.02 * n_active + 1
+    assert abs(grades["A"] + grades["B"] - 0.3 * n_active) <= 0.02 * n_active + 1
+    assert f"stale {n_stale:,}" in out  # the run's summary counts them apart
+
+
+def test_the_published_file_is_ready_for_a_bi_tool_on_duckdb_1_4(night, duckdb_lts):
+    home, _ = night
+    path = home / "warehouse" / "salespipe.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        from ml.warehouse.catalog import undocumented
+
+        assert undocumented(con, "salespipe") == []
+        huge = con.execute(
+            "select count(*) from duckdb_columns() where data_type = 'HUGEINT' and not internal"
+        ).fetchone()[0]
+    assert huge == 0
+    open_leads = published(
+        home, "select count(*) from marts.lead_features where as_of_date = ?", [BUSINESS_DATE]
+    )[0][0]
+    rows = duckdb_lts(
+        path,
+        "select count(*), count(distinct lead_id), count(owner_rep_name), count(source) "
+        "from ml.current_lead_scores",
+    )
+    assert rows[0][0] == rows[0][1] == rows[0][3] == open_leads
+    assert rows[0][2] > 0
+    reps = duckdb_lts(path, "select count(*), count(rep_name) from marts.sales_reps")[0]
+    assert reps[0] == reps[1] > 0
+    assert duckdb_lts(path, "select count(*) from marts.accounts")[0][0] > 0
 
 
 def test_the_version_carries_its_provenance_and_the_runs_their_plots(night):
@@ -114,6 +171,11 @@ def test_the_version_carries_its_provenance_and_the_runs_their_plots(night):
     runs = client.search_runs([experiment.experiment_id])
     candidates = [r for r in runs if r.data.params.get("estimator")]
     assert {r.data.params["estimator"] for r in candidates} == {"logistic_regression", "xgboost"}
+    for run in candidates:  # every hyper-parameter on the run of the candidate that used it
+        section = "xgboost" if run.data.params["estimator"] == "xgboost" else "logistic"
+        parent = client.get_run(run.data.tags["mlflow.parentRunId"]).data.params
+        used = {k: v for k, v in parent.items() if k.startswith(f"{section}.")}
+        assert used and used.items() <= run.data.params.items()
     for run in candidates:
         assert {
             "holdout_roc_auc",
@@ -129,6 +191,17 @@ def test_the_version_carries_its_provenance_and_the_runs_their_plots(night):
             "plots/lift_gain.png",
             "plots/feature_importance.png",
         }  # noqa: E501
+
+
+def test_on_the_training_night_drift_compares_like_with_like(night):
+    home, _ = night
+    drifted = published(
+        home,
+        "select feature from monitoring.drift where run_date = ? and drifted order by 1",
+        [BUSINESS_DATE],
+    )
+    # the reference is the population scored on the night the champion was trained
+    assert drifted == []
 
 
 def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -58,3 +59,16 @@ def test_a_night_where_nothing_could_be_compared_still_gets_a_page(tmp_path):
     assert "No column could be compared" in page
     with pytest.raises(ValueError, match="no drift results"):
         save_drift_report(tmp_path, DAY, "m", [])
+
+
+def test_the_page_says_what_it_is_and_what_the_night_found(tmp_path, results):
+    summary = "1 of 2 features drifted (employees); prediction drift 0.310 (drifted)."
+    page = save_drift_report(
+        tmp_path, DAY, "lead_scoring", results, model_version="3", summary=summary
+    ).read_text(encoding="utf-8")
+    title = "Drift report: lead_scoring v3, 2024-06-10"
+    assert f"<title>{title}</title>" in page
+    header = re.search(r"<body[^>]*>(<header.*?</header>)", page, flags=re.S)
+    assert header and f">{title}</h1>" in header.group(1)  # first thing on the page
+    assert "Drift in column 'employees'" in page
+    assert summary in header.group(1)

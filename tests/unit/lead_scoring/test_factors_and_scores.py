@@ -29,6 +29,9 @@ def test_top_factors_pick_the_largest_each_way_with_the_leads_values():
     )
     long = top_factor_rows(contributions, inputs, list(inputs.columns), k=3)
     documents = [json.loads(d) for d in factors_json(long, rows=2)]
+    for factors in documents[0].values():  # without the rows' log-odds, no probability effect
+        for factor in factors:
+            assert factor.pop("probability_effect") is None
     assert documents[0] == {
         "positive": [
             {"feature": "source", "label": "Lead source", "value": "referral", "impact": 0.9},

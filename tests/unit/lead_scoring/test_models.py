@@ -74,3 +74,16 @@ def test_unseen_categories_and_missing_values_still_score(fitted, name):
     inputs["activities_total"] = np.nan
     probability = candidates[name].model.predict_proba(inputs)
     assert np.isfinite(probability).all() and ((probability > 0) & (probability < 1)).all()
+
+
+def test_each_candidate_carries_every_hyper_parameter_it_was_fitted_with(fitted):
+    from dataclasses import fields
+
+    from ml.lead_scoring.config import LogisticParams, XGBoostParams
+
+    *_, candidates = fitted
+    logistic, xgboost = candidates["logistic_regression"].params, candidates["xgboost"].params
+    assert set(logistic) == {f"logistic.{f.name}" for f in fields(LogisticParams)}
+    assert set(xgboost) == {f"xgboost.{f.name}" for f in fields(XGBoostParams)} | {"seed"}
+    assert xgboost["xgboost.n_estimators"] == CONFIG.xgboost.n_estimators
+    assert logistic["logistic.C"] == CONFIG.logistic.C

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -209,3 +210,21 @@ def test_removing_a_rejected_file_lets_its_date_pass_and_keeps_its_rows_counted(
             "select rows_in, rows_out, rows_quarantined, rows_rejected "
             "from monitoring.pipeline_runs"
         ).fetchone() == (4, 3, 0, 1)
+
+
+def test_quarantined_rows_are_reported_as_quarantined_and_data_docs_show_the_night_passed(
+    settings, landing
+):
+    landing.write("leads/2024-01-02/a.csv", LEADS_HEADER, lead("L3"), lead("L5", status="lost"))
+    ingest_deliveries(DAY2, settings)
+
+    report = check_deliveries(DAY2, settings)  # the gate passes: a bad row is no bad table
+
+    assert report.passed
+    assert "- raw.leads: status_unknown: 1 row(s)" in report.summary()
+    pages = list((settings.reports / "data_docs" / "validations" / "raw" / "leads").rglob("*.html"))
+    assert len(pages) == 1
+    page = " ".join(pages[0].read_text().split())
+    status = re.search(r"Status:</span> <i [^>]*></i> (\w+)", page)
+    assert status and status.group(1) == "Succeeded"
+    assert "status_unknown" in page  # the rule is listed, with its count as observed value
