@@ -24,9 +24,7 @@ NIGHT = "2025-06-30"
 def salespipe(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SALESPIPE_HOME": str(home)}
     env.pop("SALESPIPE_LANDING", None)
-    return subprocess.run(
-        [SALESPIPE, *args], env=env, capture_output=True, text=True, timeout=1200
-    )
+    return subprocess.run([SALESPIPE, *args], env=env, capture_output=True, text=True, timeout=1200)
 
 
 def mapped_night(tmp_path_factory, example: str) -> tuple[Path, str]:
@@ -93,7 +91,8 @@ def test_a_final_state_export_trains_without_invented_dates(lead_form) -> None:
 def test_a_final_state_model_never_uses_the_outcome_or_leaked_fields(lead_form) -> None:
     home, _ = lead_form
     factors = published(
-        home, f"select string_agg(top_factors, ' ') from ml.lead_scores where score_date = '{NIGHT}'"
+        home,
+        f"select string_agg(top_factors, ' ') from ml.lead_scores where score_date = '{NIGHT}'",
     )[0][0]
     for column in ("attr_tags", "attr_lead_quality", '"status"', "lead_age_days"):
         assert column not in factors
@@ -140,6 +139,6 @@ def test_a_dated_funnel_export_trains_time_ordered_on_its_joined_outcomes(funnel
     )
     assert converted == [(271,)]
     # the won leads are converted, not open: only the others are scored
-    assert published(
-        home, f"select count(*) from ml.lead_scores where score_date = '{NIGHT}'"
-    ) == [(2_229,)]
+    assert published(home, f"select count(*) from ml.lead_scores where score_date = '{NIGHT}'") == [
+        (2_229,)
+    ]
