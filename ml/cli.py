@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from ml.cli_models import add_models_parser
+from ml.cli_privacy import add_privacy_parser
 from ml.settings import Settings, load_settings
 
 log = logging.getLogger("salespipe")
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     airflow.add_argument("airflow_args", nargs=argparse.REMAINDER)
     airflow.set_defaults(handler=_airflow)
     add_models_parser(commands, _iso_date)
+    add_privacy_parser(commands)
     return parser
 
 
@@ -155,12 +157,14 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
+    from ml.privacy.suppression import use_pii_key
     from ml.quality.steps import check_deliveries
     from ml.warehouse.ingest import ingest_landing_zone
 
     landing = args.landing if args.mapping is None else _map_export(args, settings)
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.work_warehouse)) as con:
+        use_pii_key(con, settings.pii_key())  # to hold back erased people (ml.privacy)
         summary = ingest_landing_zone(con, landing, up_to=args.up_to, progress=log.info)
     log.info(
         "Ingested into %s: %d files loaded, %d replaced, %d repeated deliveries skipped, "

@@ -76,7 +76,9 @@ def train_and_gate(
         best = best_candidate(candidates)
         mlflow.log_metrics({f"best_holdout_{k}": v for k, v in best.metrics.as_dict().items()})
         tags = _version_tags(rows, inputs, split, business_date, best, config, trigger)
-        tags["reference_uri"] = _log_reference(best, inputs.iloc[split.train], settings)
+        tags["reference_uri"] = _log_reference(
+            best, inputs.iloc[split.train], rows["lead_id"].iloc[split.train], settings
+        )
         version = register_candidate(best, inputs.iloc[split.train], tags)
         holdout_rows = rows.iloc[split.holdout]
         with duckdb.connect(str(settings.work_warehouse)) as con:
@@ -93,14 +95,17 @@ def train_and_gate(
     return TrainingOutcome(run.info.run_id, version, decision.promote, summary)
 
 
-def _log_reference(best: Candidate, train_x: pd.DataFrame, settings: Settings) -> str:
+def _log_reference(
+    best: Candidate, train_x: pd.DataFrame, lead_ids: pd.Series, settings: Settings
+) -> str:
     """A seeded sample of the training inputs with the model's predictions: what drift is
-    measured against while this version is champion."""
+    measured against while this version is champion. Each row keeps its ``lead_id`` (drift
+    compares the feature columns only), so an erasure can find a person's rows in it."""
     from ml.drift import reference_sample
 
     drift = settings.drift()
     sample = reference_sample(
-        train_x.reset_index(drop=True),
+        train_x.assign(lead_id=lead_ids.to_numpy()).reset_index(drop=True),
         best.model.predict_proba(train_x),
         drift.reference_sample_size,
         drift.seed,

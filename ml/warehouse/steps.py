@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from ml.privacy.suppression import use_pii_key
 from ml.quality import monitoring
 from ml.quality.steps import validate_marts
 from ml.settings import Settings, load_settings
@@ -32,6 +33,7 @@ def ingest_deliveries(business_date: date, settings: Settings | None = None) -> 
     settings = settings or load_settings()
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.work_warehouse)) as con:
+        use_pii_key(con, settings.pii_key())  # to hold back erased people (ml.privacy)
         monitoring.start_run(con, business_date, datetime.now(UTC))
         summary = ingest_landing_zone(con, settings.landing, up_to=business_date, progress=log.info)
         monitoring.record_counts(con, business_date)
