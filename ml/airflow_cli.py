@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from ml.access import ensure_airflow_password
 from ml.settings import HOME_VAR, LANDING_VAR, TELEMETRY_OPT_OUTS, Settings
 
 NIGHTLY_WAREHOUSE_DAG = "nightly_warehouse"
@@ -63,6 +64,7 @@ def migrate_metadata_db(settings: Settings) -> None:
         AirflowRunError: the migration failed.
     """
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    ensure_airflow_password(settings)  # made 600 by salespipe, so Airflow never prints one
     marker = settings.airflow_home / ".salespipe-pool"
     commands = [airflow_command("db", "migrate")]
     if not marker.exists():

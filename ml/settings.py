@@ -23,6 +23,9 @@ PII_KEY_VAR = "SALESPIPE_PII_KEY"
 DBT_THREADS_VAR = "SALESPIPE_DBT_THREADS"
 DUCKDB_MEMORY_VAR = "SALESPIPE_DUCKDB_MEMORY_LIMIT"
 CONFIG_VAR = "SALESPIPE_CONFIG"
+BI_GROUP_VAR = "SALESPIPE_BI_GROUP"
+PUBLISHED_MODE_VAR = "SALESPIPE_PUBLISHED_MODE"
+AUDIT_ACTOR_VAR = "SALESPIPE_ACTOR"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -55,6 +58,13 @@ class Settings:
     duckdb_memory_limit: str = "6GB"
     # The per-install YAML configuration (ml.config_file); default <home>/salespipe.yml.
     config_path: Path | None = None
+    # The group whose members (BI tools) may read the published warehouse; None: nobody
+    # but the owner. The published file's mode: 0o640 with a group, else 0o600 (ml.access).
+    bi_group: str | None = None
+    published_mode: int | None = None
+    # Who is acting, for the audit log, when the OS user is not the person (a team
+    # deployment passes its Airflow or MLflow user); default the OS user.
+    actor: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -171,7 +181,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment (or the mapping given, for tests).
 
     Raises:
-        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number.
+        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number, or
+            ``SALESPIPE_PUBLISHED_MODE`` not an octal mode.
     """
     env = os.environ if environ is None else environ
     home = Path(env.get(HOME_VAR) or ".salespipe").expanduser().resolve()
@@ -181,6 +192,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(
             f"{DBT_THREADS_VAR} must be a positive whole number, got {threads_text!r}."
         )
+    mode_text = env.get(PUBLISHED_MODE_VAR) or ""
+    try:
+        published_mode = int(mode_text, 8) if mode_text else None
+    except ValueError:
+        published_mode = -1
+    if published_mode is not None and not 0 <= published_mode <= 0o777:
+        raise ValueError(
+            f"{PUBLISHED_MODE_VAR} must be an octal file mode such as 640, got {mode_text!r}."
+        )
     return Settings(
         home=home,
         landing=landing,
@@ -188,4 +208,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pii_key_override=env.get(PII_KEY_VAR) or None,
         duckdb_memory_limit=env.get(DUCKDB_MEMORY_VAR) or "6GB",
         config_path=Path(env[CONFIG_VAR]).expanduser().resolve() if env.get(CONFIG_VAR) else None,
+        bi_group=env.get(BI_GROUP_VAR) or None,
+        published_mode=published_mode,
+        actor=env.get(AUDIT_ACTOR_VAR) or None,
     )

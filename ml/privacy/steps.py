@@ -112,7 +112,7 @@ def erase_people(
         for action in actions:
             where, params = _where(action, report.lead_ids, email_hashes, clear, key)
             sql = f"select count(*) from {action.name} where {where}"
-            (rows,) = con.execute(sql, params).fetchone()
+            ((rows,),) = con.execute(sql, params).fetchall()
             if rows:
                 report.rows[action.name] = rows
                 report.actions[action.name] = _describe(action)
@@ -278,7 +278,8 @@ def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str,
         blanks = ", ".join(f'"{c}" = null' for c in columns)
         con.execute(
             f"update {table} set {blanks}, _detail = '{_BLANK_DETAIL}', "
-            f"_rules = list_distinct(list_append(_rules, '{ERASED_RULE}')) where {where}",
+            f"_rules = case when list_contains(_rules, '{ERASED_RULE}') then _rules "
+            f"else list_append(_rules, '{ERASED_RULE}') end where {where}",
             params,
         )
     else:

@@ -50,14 +50,14 @@ def suppress(
     """Add ``(kind, keyed hash)`` pairs not already listed; returns how many were added."""
     ensure_suppression_table(con)
     rows = [[h, kind, erasure_id, erased_at] for kind, h in sorted(set(subjects))]
-    before = con.execute(f"select count(*) from {TABLE}").fetchone()[0]
+    before = con.execute(f"select count(*) from {TABLE}").fetchall()[0][0]
     if rows:
         con.executemany(
             f"insert into {TABLE} select ?, ?, ?, ? where not exists "
             f"(select 1 from {TABLE} where subject_hash = ? and kind = ?)",
             [[*r, r[0], r[1]] for r in rows],
         )
-    return con.execute(f"select count(*) from {TABLE}").fetchone()[0] - before
+    return con.execute(f"select count(*) from {TABLE}").fetchall()[0][0] - before
 
 
 def hold_back(
@@ -77,7 +77,7 @@ def hold_back(
     action = HELD_BACK.get(table)
     if action is None or not _has_subjects(con):
         return incoming, {}
-    key = con.execute(f"select getvariable('{KEY_VARIABLE}')").fetchone()[0]
+    key = con.execute(f"select getvariable('{KEY_VARIABLE}')").fetchall()[0][0]
     if not key:
         raise ValueError(
             "Erased people are on the suppression list but this ingest has no personal-data "
@@ -132,5 +132,5 @@ def _has_subjects(con: duckdb.DuckDBPyConnection) -> bool:
         "select count(*) from information_schema.tables "
         "where table_schema = ? and table_name = 'suppressed_subjects'",
         [SCHEMA],
-    ).fetchone()[0]
-    return bool(exists) and con.execute(f"select count(*) from {TABLE}").fetchone()[0] > 0
+    ).fetchall()[0][0]
+    return bool(exists) and con.execute(f"select count(*) from {TABLE}").fetchall()[0][0] > 0

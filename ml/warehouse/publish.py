@@ -21,6 +21,9 @@ from pathlib import Path
 
 import duckdb
 
+from ml.access import grant_readers
+from ml.settings import load_settings
+
 PUBLISHED_SCHEMAS = ("marts", "ml", "monitoring")
 
 
@@ -46,6 +49,7 @@ def publish_warehouse(work: Path, published: Path, business_date: date) -> Publi
     try:
         row_counts = _copy_schemas(work, staging_copy, business_date)
         _fsync(staging_copy)
+        grant_readers(staging_copy, load_settings())  # BI group and mode (ml.access)
         os.replace(staging_copy, published)
         _fsync(published.parent)
     finally:

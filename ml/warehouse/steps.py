@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from ml.audit import load_audit_log
 from ml.privacy.suppression import use_pii_key
 from ml.quality import monitoring
 from ml.quality.steps import validate_marts
@@ -79,6 +80,7 @@ def publish_for_readers(
     settings = settings or load_settings()
     with duckdb.connect(str(settings.work_warehouse)) as con:
         monitoring.finish_run(con, business_date, monitoring.SUCCESS, datetime.now(UTC))
+        load_audit_log(con, settings)  # monitoring.audit_log, published with the rest
     try:
         published = publish_warehouse(settings.work_warehouse, settings.warehouse, business_date)
     except Exception as exc:
@@ -101,6 +103,8 @@ def republish_for_readers(
     """Publish again after a later stage of the night (scores, forecasts, monitoring)
     wrote to the working warehouse; ``monitoring.pipeline_runs`` is left as it is."""
     settings = settings or load_settings()
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        load_audit_log(con, settings)
     published = publish_warehouse(settings.work_warehouse, settings.warehouse, business_date)
     log.info("republished %s (%d tables)", published.path, len(published.row_counts))
     return published
