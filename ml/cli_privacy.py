@@ -66,6 +66,8 @@ def _erase(args: argparse.Namespace, settings: Settings) -> None:
         log.info("  %-45s %8s  (%s)", table, f"{rows:,}", report.actions[table])
     for path, rows in sorted(report.artifacts.items()):
         log.info("  %-45s %8s  (MLflow artifact table)", path, f"{rows:,}")
+    for path, count in sorted(report.reports.items()):
+        log.info("  %-45s %8s  (report page: lead id redacted)", path, f"{count:,}")
     if report.dry_run:
         log.info("Nothing was changed (--dry-run).")
         return

@@ -12,7 +12,9 @@ One erasure, in order:
    values are blanked, so the delivered-rows reconciliation still adds up; opportunities
    lose their ``lead_id``; the person's keyed hashes go on the suppression list; one row
    per table goes to ``monitoring.erasures`` (who, when, rows, hashes of the identifiers);
-4. rewrite the artifact tables, then rewrite the working warehouse file
+4. rewrite the artifact tables, redact the lead ids in report pages (Data Docs list
+   unexpected values with row ids: :mod:`ml.privacy.reports`), then rewrite the working
+   warehouse file
    (:mod:`ml.privacy.compact`) so the deleted bytes are gone, and republish the BI copy.
 """
 
@@ -28,7 +30,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from ml.privacy import artifacts, plan
+from ml.privacy import artifacts, plan, reports
 from ml.privacy.compact import rewrite_database
 from ml.privacy.identifiers import hash_sql, keyed_hash, normalise_email
 from ml.privacy.suppression import ERASED_RULE, suppress
@@ -58,6 +60,7 @@ class ErasureReport:
     rows: dict[str, int] = field(default_factory=dict)  # "schema.table" -> rows
     actions: dict[str, str] = field(default_factory=dict)  # "schema.table" -> what happens
     artifacts: dict[str, int] = field(default_factory=dict)  # artifact path -> rows
+    reports: dict[str, int] = field(default_factory=dict)  # report page -> ids redacted
     bytes_before: int = 0
     bytes_after: int = 0
     seconds: float = 0.0
@@ -118,6 +121,8 @@ def erase_people(
                 report.actions[action.name] = _describe(action)
         hits = artifacts.find_rows(settings.mlflow_artifacts, report.lead_ids)
         report.artifacts = {str(h.path.relative_to(settings.home)): h.rows for h in hits}
+        pages = reports.find_ids(settings.reports, report.lead_ids)
+        report.reports = {str(p.relative_to(settings.home)): n for p, n in pages.items()}
         if dry_run:
             report.seconds = time.monotonic() - started
             return report
@@ -140,6 +145,9 @@ def erase_people(
     artifacts.erase_rows(hits, report.lead_ids)
     if hits:
         progress(f"erase: rewrote {len(hits)} MLflow artifact table(s)")
+    reports.redact_ids(list(pages), report.lead_ids)
+    if pages:
+        progress(f"erase: redacted the lead id(s) in {len(pages)} report page(s)")
     progress(f"erase: rewriting {work.name} so the deleted bytes are gone ...")
     report.bytes_before, report.bytes_after = rewrite_database(work)
     _republish(settings, progress)
@@ -289,7 +297,11 @@ def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str,
 def _log_erasure(con, report: ErasureReport, erased_at: datetime, actor: str) -> None:
     con.execute("create schema if not exists monitoring")
     con.execute(f"create table if not exists {ERASURES} ({_ERASURE_COLUMNS})")
-    locations = {**report.rows, **{f"mlflow:{p}": n for p, n in report.artifacts.items()}}
+    locations = {
+        **report.rows,
+        **{f"mlflow:{p}": n for p, n in report.artifacts.items()},
+        **{f"report:{p}": n for p, n in report.reports.items()},
+    }
     if not locations:  # nothing found: the erasure (and its suppression) is still logged
         locations = {"(nothing found)": 0}
     con.executemany(
@@ -306,6 +318,8 @@ def _log_erasure(con, report: ErasureReport, erased_at: datetime, actor: str) ->
 def _artifact_action(location: str) -> str:
     if location.startswith("mlflow:"):
         return "rows removed from the artifact table"
+    if location.startswith("report:"):
+        return "lead id redacted in the page"
     return "no rows found; identifiers put on the suppression list"
 
 
