@@ -85,7 +85,13 @@ def record(
     target: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Append one action to the audit file (created 600); personal arguments hashed."""
+    """Append one action to the audit file (created 600); personal arguments hashed.
+
+    Nothing is written when the home does not exist: a command that failed before
+    making one changed no state, and must not invent a home to say so.
+    """
+    if not settings.home.is_dir():
+        return
     path = audit_file(settings)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     line = json.dumps(

@@ -68,6 +68,9 @@ def test_the_audit_log_holds_commands_promotions_and_erasures_with_personal_data
 ):
     settings = load_settings({"SALESPIPE_HOME": str(tmp_path / "home"), "SALESPIPE_PII_KEY": "k",
                               "SALESPIPE_ACTOR": "ana"})  # fmt: skip
+    record(settings, "salespipe run", arguments={}, outcome="succeeded")  # no home: no row
+    assert not settings.home.exists()
+    settings.home.mkdir()
     with audited(settings, "salespipe privacy erase", {"emails": ["bo@x.org"], "dry_run": True}):
         pass
     with pytest.raises(RuntimeError), audited(settings, "salespipe run", {"business_date": "d"}):
