@@ -47,6 +47,9 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
                 f"sqlite:///{settings.airflow_home / 'airflow.db'}"
             ),
             "AIRFLOW__API__HOST": "127.0.0.1",
+            # task logs private like everything under the home (Airflow chmods them 775/664)
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
             **TELEMETRY_OPT_OUTS,
         }
     )

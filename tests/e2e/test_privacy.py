@@ -56,9 +56,10 @@ def _lead_row(updated_at: str, status: str, email: str = EMAIL) -> str:
     )
 
 
-def plant(landing: Path) -> None:
+def plant(landing: Path) -> list[Path]:
     """The person: two versions of the lead, a quarantined row (malformed email), an
-    unreadable line holding their id and email, and activities naming them."""
+    unreadable line holding their id and email, and activities naming them. Returns the
+    files written (by the test, as the CRM would: not files the install creates)."""
     files = {
         "leads/2024-01-10/zz_planted.csv": LEAD_HEADER + _lead_row("2024-01-10T09:00:00Z", "open"),
         "leads/2024-02-20/zz_planted.csv": LEAD_HEADER
@@ -69,13 +70,14 @@ def plant(landing: Path) -> None:
         "activities/2024-01-12/zz_planted.csv": (
             "activity_id,occurred_at,activity_type,lead_id,channel,duration_seconds,subject\n"
             f"A99000001,2024-01-12T10:00:00Z,call,{LEAD_ID},phone,300,Call with {FIRST} {LAST}\n"
-            f"A99000002,2024-01-15T10:00:00Z,email,{LEAD_ID},email,0,Mail to {EMAIL}\n"
+            f"A99000002,2024-01-12T11:00:00Z,email,{LEAD_ID},email,0,Mail to {EMAIL}\n"
         ),
     }
     for relative, text in files.items():
         path = landing / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    return [landing / relative for relative in files]
 
 
 def salespipe(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -99,9 +101,9 @@ def night(tmp_path_factory):
     ok(salespipe(home, "generate", "--out", str(home / "landing"), "--leads", "1500",
                  "--days", "90", env=env))  # fmt: skip
     (home / "salespipe.yml").write_text(CONFIG)
-    plant(home / "landing")
+    written = {home / "salespipe.yml", *plant(home / "landing")}
     out = ok(salespipe(home, "run", "--date", BUSINESS_DATE.isoformat(), env=env))
-    return home, env, out
+    return home, env, out, written
 
 
 def needles() -> dict[str, bytes]:
@@ -141,13 +143,13 @@ def published(home: Path, sql: str, params=()):
 
 
 def test_every_file_a_night_creates_is_private_and_the_published_one_is_for_bi(night):
-    home, env, _ = night
+    home, env, out, written = night
     group = env["SALESPIPE_BI_GROUP"]
     published_file = home / "warehouse" / "salespipe.duckdb"
     open_to_bi = {home, home / "warehouse", published_file}
     loose = []
     for path in [home, *home.rglob("*")]:
-        if path.is_symlink() or path in open_to_bi:
+        if path.is_symlink() or path in open_to_bi or path in written:
             continue
         mode = stat.S_IMODE(path.lstat().st_mode)
         if mode & 0o077:
@@ -161,13 +163,13 @@ def test_every_file_a_night_creates_is_private_and_the_published_one_is_for_bi(n
     password = home / "airflow" / "simple_auth_manager_passwords.json.generated"
     assert stat.S_IMODE(password.stat().st_mode) == 0o600
     secret = password.read_text().split('"')[3]
-    assert secret not in night[2]  # salespipe run never printed it
+    assert secret not in out  # salespipe run never printed it
     logs = [p for p in (home / "logs").rglob("*") if p.is_file()]
     assert logs and not [p for p in logs if secret in p.read_text(errors="replace")]
 
 
 def test_erase_removes_every_trace_of_the_person_from_every_file(night):
-    home, env, _ = night
+    home, env, *_ = night
     landing = ("landing/",)  # the CRM's deliveries: erased at the source (docs/privacy.md)
     before = traces(home, exclude=landing)
     # The positive control: the search sees the person where a night put them.
@@ -182,7 +184,7 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
     dry = ok(salespipe(home, "privacy", "erase", "--email", EMAIL.upper(), "--dry-run", env=env))
     assert "Dry run for 1 lead(s);" in dry and "raw.leads" in dry and "ml.lead_scores" in dry
     assert "reference/reference.parquet" in dry
-    assert work(home, "select count(*) from raw.leads where lead_id = ?", [LEAD_ID]) == [(3,)]
+    assert work(home, "select count(*) from raw.leads where lead_id = ?", [LEAD_ID]) == [(2,)]
 
     out = ok(salespipe(home, "privacy", "erase", "--email", EMAIL, env=env))
     assert "Erased 1 lead(s);" in out
@@ -203,13 +205,14 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
         "from monitoring.erasures order by location"
     )  # fmt: skip
     locations = {row[3]: row[4] for row in log}
-    assert locations["raw.leads"] == 3 and locations["raw.activities"] == 2
+    assert locations["raw.leads"] == 2 and locations["raw.activities"] == 2
+    assert locations["quarantine.leads"] == 2  # the malformed email and the unreadable line
     assert {row[0] for row in log} == {getpass.getuser()}
     assert all(len(row[1]) == 1 and len(row[1][0]) == 64 for row in log)  # one hash, no email
 
 
 def test_a_re_delivery_of_an_erased_person_is_quarantined_with_no_values(night):
-    home, env, _ = night
+    home, env, *_ = night
     redelivery = home / "landing" / "leads" / BUSINESS_DATE.isoformat() / "zz_again.csv"
     redelivery.write_text(LEAD_HEADER + _lead_row("2024-03-30T08:00:00Z", "working"))
     try:
@@ -228,10 +231,16 @@ def test_a_re_delivery_of_an_erased_person_is_quarantined_with_no_values(night):
         (0,)
     ]  # fmt: skip
     assert traces(home, exclude=("landing/",)) == {}
+    audit = published(home, "select action, actor, outcome from monitoring.audit_log")
+    actions = {row[0] for row in audit}
+    assert {"salespipe generate", "salespipe run", "salespipe privacy erase", "dag run",
+            "training", "promotion", "erasure"} <= actions  # fmt: skip
+    assert ("dag run", "dag_test", "success") in audit  # airflow dags test, as Airflow knows it
+    assert EMAIL.lower() not in str(audit).lower()
 
 
 def test_erase_needs_someone_to_erase_and_a_real_email(night):
-    home, env, _ = night
+    home, env, *_ = night
     result = salespipe(home, "privacy", "erase", "--email", "nobody", env=env)
     assert result.returncode == 1
     assert "'nobody' is not an email address (expected name@domain.tld)." in result.stderr
