@@ -35,7 +35,7 @@ def _erase(args: argparse.Namespace, settings: Settings) -> None:
 
     from ml.cli import UsageError
     from ml.cli_models import WarehouseBusyError
-    from ml.privacy.steps import erase_people
+    from ml.privacy.steps import CompactionPending, erase_people
 
     if not args.lead_ids and not args.emails:
         raise UsageError("say whom to erase: --lead-id ID... and/or --email ADDRESS...")
@@ -47,6 +47,8 @@ def _erase(args: argparse.Namespace, settings: Settings) -> None:
             dry_run=args.dry_run,
             progress=log.info,
         )
+    except CompactionPending as exc:
+        raise WarehouseBusyError(str(exc)) from exc
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise

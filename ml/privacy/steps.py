@@ -49,6 +49,10 @@ _KEPT_IN_QUARANTINE = ("_delivery_date", "_source_file", "_source_row", "_loaded
                        "_rules", "_detail", "_business_date")  # fmt: skip
 
 
+class CompactionPending(RuntimeError):
+    """The rows are erased, but the file could not be rewritten (another process had it)."""
+
+
 @dataclass
 class ErasureReport:
     """What an erasure found (and, unless a dry run, removed)."""
@@ -84,7 +88,9 @@ def erase_people(
     Raises:
         ValueError: no identifier, or an email that is not one.
         FileNotFoundError: there is no working warehouse yet.
-        duckdb.IOException: another process (a nightly run) holds the working warehouse.
+        duckdb.IOException: another process (a nightly run) holds the working warehouse;
+            nothing was erased.
+        CompactionPending: erased, but a run took the file before it was rewritten.
     """
     started = time.monotonic()
     ids = sorted({i.strip() for i in lead_ids if i.strip()})
@@ -149,8 +155,16 @@ def erase_people(
     if pages:
         progress(f"erase: redacted the lead id(s) in {len(pages)} report page(s)")
     progress(f"erase: rewriting {work.name} so the deleted bytes are gone ...")
-    report.bytes_before, report.bytes_after = rewrite_database(work)
-    _republish(settings, progress)
+    try:
+        report.bytes_before, report.bytes_after = rewrite_database(work)
+        _republish(settings, progress)
+    except duckdb.IOException as exc:  # a night took the file between the two steps
+        raise CompactionPending(
+            f"The person's rows are erased and logged (erasure {report.erasure_id}), but "
+            f"{work.name} could not be rewritten, so their deleted bytes are still in it, "
+            f"and the BI copy was not republished: {exc}. Run the same command again when "
+            "the nightly run is over; it finds nothing more and finishes the rewrite."
+        ) from exc
     report.seconds = time.monotonic() - started
     return report
 
@@ -334,4 +348,4 @@ def _republish(settings: Settings, progress: Callable[[str], None]) -> None:
         progress(f"erase: republished {settings.warehouse}")
 
 
-__all__ = ["ErasureReport", "erase_people"]
+__all__ = ["CompactionPending", "ErasureReport", "erase_people"]
