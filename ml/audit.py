@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import getpass
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ import duckdb
 import pandas as pd
 
 from ml.settings import Settings
+
+log = logging.getLogger(__name__)
 
 TABLE = "monitoring.audit_log"
 COLUMNS = ["at", "actor", "action", "target", "arguments", "outcome", "source"]
@@ -166,12 +169,16 @@ def _dag_runs(settings: Settings) -> pd.DataFrame:
     database = settings.airflow_home / "airflow.db"
     if not database.exists():
         return pd.DataFrame(columns=COLUMNS)
-    with sqlite3.connect(database) as db:
-        runs = db.execute(
-            "select coalesce(created_at, queued_at, end_date), "
-            "coalesce(triggering_user_name, triggered_by, run_type), dag_id, run_id, run_type, "
-            "triggered_by, logical_date, conf, state from dag_run"
-        ).fetchall()
+    try:
+        with sqlite3.connect(database, timeout=30) as db:
+            runs = db.execute(
+                "select coalesce(created_at, queued_at, end_date), "
+                "coalesce(triggering_user_name, triggered_by, run_type), dag_id, run_id, "
+                "run_type, triggered_by, logical_date, conf, state from dag_run"
+            ).fetchall()
+    except sqlite3.Error as exc:  # never let the audit stop a night; say so instead
+        log.warning("audit log: Airflow's DAG runs could not be read from %s: %s", database, exc)
+        return pd.DataFrame(columns=COLUMNS)
     return pd.DataFrame(
         [
             [at, who, "dag run", dag_id,
