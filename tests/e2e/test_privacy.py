@@ -177,7 +177,7 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
     assert published(home, "select count(*) from ml.lead_scores where lead_id = ?", [LEAD_ID])
     reference = list((home / "mlflow" / "artifacts").rglob("reference.parquet"))
     assert reference and any(
-        duckdb.sql(f"select count(*) from '{p}' where lead_id = '{LEAD_ID}'").fetchone()[0]
+        duckdb.sql(f"select count(*) from '{p}' where lead_id = '{LEAD_ID}'").fetchall()[0][0]
         for p in reference
     )
 
@@ -193,9 +193,8 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
                   "ml.lead_scores", "quarantine.leads"):  # fmt: skip
         assert work(home, f"select count(*) from {table} where lead_id = ?", [LEAD_ID]) == [(0,)]
     for path in reference:
-        assert duckdb.sql(f"select count(*) from '{path}' where lead_id = '{LEAD_ID}'").fetchone()[
-            0
-        ] == 0  # fmt: skip
+        left = duckdb.sql(f"select count(*) from '{path}' where lead_id = '{LEAD_ID}'")
+        assert left.fetchall() == [(0,)]
     assert published(home, "select count(*) from ml.lead_scores where lead_id = ?", [LEAD_ID]) == [
         (0,)
     ]  # fmt: skip
