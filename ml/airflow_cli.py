@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from ml.access import ensure_airflow_password
 from ml.settings import (
     FORCE_PUBLISH_VAR,
     HOME_VAR,
@@ -52,6 +53,9 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
                 f"sqlite:///{settings.airflow_home / 'airflow.db'}"
             ),
             "AIRFLOW__API__HOST": "127.0.0.1",
+            # task logs private like everything under the home (Airflow chmods them 775/664)
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
+            "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
             **TELEMETRY_OPT_OUTS,
         }
     )
@@ -71,6 +75,7 @@ def migrate_metadata_db(settings: Settings) -> None:
         AirflowRunError: the migration failed.
     """
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    ensure_airflow_password(settings)  # made 600 by salespipe, so Airflow never prints one
     marker = settings.airflow_home / ".salespipe-pool"
     commands = [airflow_command("db", "migrate")]
     if not marker.exists():

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from ml.access import secure_home
+from ml.audit import audited
 from ml.cli_models import add_models_parser
+from ml.cli_privacy import add_privacy_parser
 from ml.settings import Settings, load_settings
 
 log = logging.getLogger("salespipe")
@@ -32,9 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     try:
         settings = load_settings()
+        secure_home(settings)  # an older install's 755 folders closed (ml.access)
         # a broken salespipe.yml stops here, before any work
         settings.lead_scoring(), settings.drift(), settings.forecasting()
-        return args.handler(args, settings) or 0
+        action = _audited_action(args)
+        if action is None:
+            return args.handler(args, settings) or 0
+        with audited(settings, action, _arguments(args)):
+            return args.handler(args, settings) or 0
     except UsageError as exc:
         print(f"salespipe {args.command}: {exc}", file=sys.stderr)
         return 2
@@ -43,6 +51,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"salespipe {args.command} failed: {exc}", file=sys.stderr)
         return 1
+
+
+# Commands that change state, and so leave a row in monitoring.audit_log (ml.audit).
+_AUDITED = {"generate", "ingest", "run", "demo", "airflow", "models train", "models promote",
+            "models rollback", "privacy erase"}  # fmt: skip
+
+
+def _audited_action(args: argparse.Namespace) -> str | None:
+    name = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+    return f"salespipe {name}" if name in _AUDITED else None
+
+
+def _arguments(args: argparse.Namespace) -> dict:
+    return {k: v for k, v in vars(args).items() if k not in ("handler", "command", "action")}
 
 
 def _is_known_failure(exc: Exception) -> bool:
@@ -124,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     airflow.add_argument("airflow_args", nargs=argparse.REMAINDER)
     airflow.set_defaults(handler=_airflow)
     add_models_parser(commands, _iso_date)
+    add_privacy_parser(commands)
     return parser
 
 
@@ -163,12 +186,14 @@ def _generate(args: argparse.Namespace, settings: Settings) -> None:
 def _ingest(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
+    from ml.privacy.suppression import use_pii_key
     from ml.quality.steps import check_deliveries
     from ml.warehouse.ingest import ingest_landing_zone
 
     landing = args.landing if args.mapping is None else _map_export(args, settings)
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.work_warehouse)) as con:
+        use_pii_key(con, settings.pii_key())  # to hold back erased people (ml.privacy)
         summary = ingest_landing_zone(con, landing, up_to=args.up_to, progress=log.info)
     log.info(
         "Ingested into %s: %d files loaded, %d replaced, %d repeated deliveries skipped, "
@@ -442,9 +467,11 @@ def _info(args: argparse.Namespace, settings: Settings) -> None:
 def _airflow(args: argparse.Namespace, settings: Settings) -> int:
     import subprocess
 
+    from ml.access import ensure_airflow_password
     from ml.airflow_cli import airflow_command, airflow_environment
 
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    ensure_airflow_password(settings)  # 600, and Airflow does not print it (ml.access)
     return subprocess.call(airflow_command(*args.airflow_args), env=airflow_environment(settings))
 
 

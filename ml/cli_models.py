@@ -1,7 +1,10 @@
-"""``salespipe models``: list versions, train on demand, roll back, open the MLflow UI.
+"""``salespipe models``: list versions, train on demand, promote or roll back, the MLflow UI.
 
-Promotion by hand is done in the MLflow UI by moving a version's ``champion`` alias; the
-next scoring run uses it and records the move in ``monitoring.model_promotions``.
+Promotion by hand: ``salespipe models promote`` (who and why kept on the version), or
+moving a version's ``champion`` alias in the MLflow UI; the next run uses it and records
+the move in ``monitoring.model_promotions``. A version that failed its gate is accepted
+as champion only with an approval (tags ``approved_by`` and ``approval_reason``);
+without one the next run puts the alias back and records the refusal.
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ def add_models_parser(commands, iso_date) -> None:
     rollback.add_argument("use_case", choices=sorted(USE_CASES))
     rollback.add_argument("--reason", help="why, for monitoring.model_promotions")
     rollback.set_defaults(handler=_rollback)
+    promote = actions.add_parser(
+        "promote", help="make a version champion by hand, with who and why (even gate-failed)"
+    )
+    promote.add_argument("use_case", choices=sorted(USE_CASES))
+    promote.add_argument("--version", required=True, help="the version number to promote")
+    promote.add_argument("--reason", required=True, help="why; kept on the version and logged")
+    promote.set_defaults(handler=_promote)
     train = actions.add_parser("train", help="train now through Airflow (then the gate)")
     train.add_argument("use_case", choices=sorted(USE_CASES))
     train.add_argument("--date", type=iso_date, required=True, dest="business_date")
@@ -129,6 +139,45 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     if business_date is not None:
         republish_for_readers(business_date, settings)
         log.info("monitoring.model_promotions republished; the next scoring run uses v%s.", new)
+
+
+def _promote(args: argparse.Namespace, settings: Settings) -> None:
+    import getpass
+
+    import duckdb
+
+    from ml.nightly import published_business_date
+    from ml.registry.aliases import promote_by_hand
+    from ml.registry.tracking import configure_mlflow
+    from ml.warehouse.steps import republish_for_readers
+
+    configure_mlflow(settings)
+    import mlflow
+
+    name = USE_CASES[args.use_case][0]
+    if not settings.work_warehouse.exists():
+        raise FileNotFoundError(
+            f"No warehouse at {settings.work_warehouse}, so no {name} version to promote: "
+            "run `salespipe run --date YYYY-MM-DD` first."
+        )
+    try:
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            old = promote_by_hand(
+                mlflow.MlflowClient(), con, name, str(args.version), args.reason,
+                getpass.getuser(),
+            )  # fmt: skip
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusyError(
+            f"The working warehouse is busy (a nightly run holds it): {exc}. Try again later."
+        ) from exc
+    log.info("%s@champion moved from version %s to %s, approved by %s: %s",
+             name, old, args.version, getpass.getuser(), args.reason)  # fmt: skip
+    business_date = published_business_date(settings)
+    if business_date is not None:
+        republish_for_readers(business_date, settings)
+        log.info("monitoring.model_promotions republished; the next run uses v%s.", args.version)
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> None:

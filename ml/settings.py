@@ -27,6 +27,9 @@ FORCE_PUBLISH_VAR = "SALESPIPE_FORCE_PUBLISH"
 # Fault injection for the test suite: the process kills itself (SIGKILL) at the named
 # point (ml/faults.py). Never set in production.
 FAULT_POINT_VAR = "SALESPIPE_FAULT_POINT"
+BI_GROUP_VAR = "SALESPIPE_BI_GROUP"
+PUBLISHED_MODE_VAR = "SALESPIPE_PUBLISHED_MODE"
+AUDIT_ACTOR_VAR = "SALESPIPE_ACTOR"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -63,6 +66,13 @@ class Settings:
     force_publish: bool = False
     # Test hook: the named point at which the process kills itself (ml/faults.py).
     fault_point: str | None = None
+    # The group whose members (BI tools) may read the published warehouse; None: nobody
+    # but the owner. The published file's mode: 0o640 with a group, else 0o600 (ml.access).
+    bi_group: str | None = None
+    published_mode: int | None = None
+    # Who is acting, for the audit log, when the OS user is not the person (a team
+    # deployment passes its Airflow or MLflow user); default the OS user.
+    actor: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -189,7 +199,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment (or the mapping given, for tests).
 
     Raises:
-        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number.
+        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number, or
+            ``SALESPIPE_PUBLISHED_MODE`` not an octal mode.
     """
     env = os.environ if environ is None else environ
     home = Path(env.get(HOME_VAR) or ".salespipe").expanduser().resolve()
@@ -198,6 +209,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if not threads_text.isdigit() or int(threads_text) < 1:
         raise ValueError(
             f"{DBT_THREADS_VAR} must be a positive whole number, got {threads_text!r}."
+        )
+    mode_text = env.get(PUBLISHED_MODE_VAR) or ""
+    try:
+        published_mode = int(mode_text, 8) if mode_text else None
+    except ValueError:
+        published_mode = -1
+    if published_mode is not None and not 0 <= published_mode <= 0o777:
+        raise ValueError(
+            f"{PUBLISHED_MODE_VAR} must be an octal file mode such as 640, got {mode_text!r}."
         )
     return Settings(
         home=home,
@@ -208,4 +228,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         config_path=Path(env[CONFIG_VAR]).expanduser().resolve() if env.get(CONFIG_VAR) else None,
         force_publish=(env.get(FORCE_PUBLISH_VAR) or "").lower() in ("1", "true", "yes"),
         fault_point=env.get(FAULT_POINT_VAR) or None,
+        bi_group=env.get(BI_GROUP_VAR) or None,
+        published_mode=published_mode,
+        actor=env.get(AUDIT_ACTOR_VAR) or None,
     )

@@ -26,7 +26,7 @@ from ml.forecasting.config import ForecastConfig
 from ml.forecasting.plots import backtest_figure
 from ml.forecasting.promotion import choice_mase, forecast_gate, published_scores
 from ml.forecasting.pyfunc import ARTIFACT_KEY, load_forecaster, pip_requirements
-from ml.registry.gate import GateDecision, decide_promotion
+from ml.registry.gate import GateDecision
 from ml.registry.lifecycle import (
     TrainingOutcome,
     clean_interrupted,

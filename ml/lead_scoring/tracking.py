@@ -59,6 +59,24 @@ def log_reference_sample(reference: pd.DataFrame) -> str:
     return f"runs:/{mlflow.active_run().info.run_id}/reference/reference.parquet"
 
 
+def synthetic_example(inputs: pd.DataFrame) -> pd.DataFrame:
+    """One row that is nobody's: each column's median (numbers) or most frequent value.
+
+    MLflow keeps the input example with the model for as long as the version exists; a
+    real lead's row there would be personal data outside the reach of an erasure.
+    """
+    row = {}
+    for column in inputs.columns:
+        values = inputs[column].dropna()
+        if values.empty:
+            row[column] = inputs[column].iloc[:1].to_numpy()[0] if len(inputs) else None
+        elif pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            row[column] = values.mode().iloc[0]
+        else:
+            row[column] = values.median()
+    return pd.DataFrame([row]).astype(inputs.dtypes.to_dict(), errors="ignore")
+
+
 def register_candidate(
     candidate: Candidate, example_inputs: pd.DataFrame, tags: dict[str, str]
 ) -> str:
@@ -66,7 +84,7 @@ def register_candidate(
 
     Returns the new version number.
     """
-    example = example_inputs.head(5)
+    example = synthetic_example(example_inputs)
     signature = infer_signature(
         example, pd.DataFrame({"conversion_probability": candidate.model.predict_proba(example)})
     )

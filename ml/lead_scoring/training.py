@@ -111,7 +111,8 @@ def train_and_gate(
             tags["training_window"] = _final_state_window(rows, business_date)
         tags["training_rows"] = kind
         tags["reference_uri"] = _log_reference(
-            best, spec, inputs.iloc[split.train], business_date, settings
+            best, spec, inputs.iloc[split.train], rows["lead_id"].iloc[split.train],
+            business_date, settings,
         )
         version = register_candidate(best, inputs.iloc[split.train], tags)
         with duckdb.connect(str(settings.work_warehouse)) as con:
@@ -132,12 +133,14 @@ def _log_reference(
     best: Candidate,
     spec: FeatureSpec,
     train_inputs: pd.DataFrame,
+    train_lead_ids: pd.Series,
     business_date: date,
     settings: Settings,
 ) -> str:
     """A seeded sample of the population this version will score, the leads open on
     ``business_date``, with the model's predictions: what drift is measured against while
-    this version is champion.
+    this version is champion. Each row keeps its ``lead_id`` (drift compares the feature
+    columns only), so an erasure can find a person's rows in it.
 
     Training rows are a different population (snapshots of leads of every age, most of
     them closed since), so against them the age and recency of tonight's open leads
@@ -147,15 +150,16 @@ def _log_reference(
     from ml.drift import reference_sample
 
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        population = model_inputs(data.read_open_leads(con, business_date), spec)
+        open_leads = data.read_open_leads(con, business_date)
+    population, lead_ids = model_inputs(open_leads, spec), open_leads["lead_id"]
     if population.empty:
         log.warning(
             "no open leads on %s: the drift reference is the training inputs", business_date
         )
-        population = train_inputs
+        population, lead_ids = train_inputs, train_lead_ids
     drift = settings.drift()
     sample = reference_sample(
-        population.reset_index(drop=True),
+        population.assign(lead_id=lead_ids.to_numpy()).reset_index(drop=True),
         best.model.predict_proba(population),
         drift.reference_sample_size,
         drift.seed,

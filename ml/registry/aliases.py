@@ -73,6 +73,9 @@ def notice_manual_moves(
     stack = history.champion_stack(con, model_name)
     known = stack[-1] if stack else None
     if current is not None and current != known:
+        refusal = unapproved_reason(client, model_name, current)
+        if refusal is not None:
+            return _refuse(client, con, model_name, current, known, refusal, run_date)
         history.record_move(
             con,
             model_name=model_name,
@@ -91,6 +94,92 @@ def notice_manual_moves(
             current,
         )
     return current
+
+
+# Version tags that make a hand promotion of a gate-failed version acceptable.
+APPROVED_BY, APPROVAL_REASON = "approved_by", "approval_reason"
+
+
+def unapproved_reason(client, model_name: str, version: str) -> str | None:
+    """Why ``version`` may not be champion without an approval, or None if it may.
+
+    A version the gate promoted, or one carrying both ``approved_by`` and
+    ``approval_reason`` tags (set in the MLflow UI or by ``salespipe models promote``),
+    may be champion. Any other one (rejected by the gate, or never gated) may not.
+    """
+    tags = client.get_model_version(model_name, version).tags
+    if tags.get("validation_status") == "promoted":
+        return None
+    if tags.get(APPROVED_BY, "").strip() and tags.get(APPROVAL_REASON, "").strip():
+        return None
+    verdict = tags.get("gate_decision") or f"validation status {tags.get('validation_status')!r}"
+    return (
+        f"{model_name} v{version} was made champion outside salespipe without an approval, "
+        f"and it did not pass its promotion gate ({verdict}). Refused: champion stays "
+        "{kept}. To promote it anyway, say who and why: `salespipe models promote "
+        f'{model_name} --version {version} --reason "..."`, or set the version tags '
+        f"{APPROVED_BY} and {APPROVAL_REASON} in the MLflow UI."
+    )
+
+
+def _refuse(client, con, model_name: str, current: str, known: str | None, refusal: str,
+            run_date: date | None) -> str | None:  # fmt: skip
+    """Put ``champion`` back on ``known`` (or remove it) and record the refused move."""
+    message = refusal.replace("{kept}", f"v{known}" if known else "unset (no earlier champion)")
+    if known is None:
+        client.delete_registered_model_alias(model_name, CHAMPION)
+    else:
+        client.set_registered_model_alias(model_name, CHAMPION, known)
+    history.record_move(
+        con,
+        model_name=model_name,
+        alias=CHAMPION,
+        action=history.REFUSED,
+        from_version=known,
+        to_version=current,
+        moved_by="outside salespipe (MLflow UI or API)",
+        reason=message,
+        run_date=run_date,
+    )
+    log.warning(message)
+    return known
+
+
+def promote_by_hand(
+    client, con: duckdb.DuckDBPyConnection, model_name: str, version: str, reason: str,
+    actor: str,
+) -> str | None:  # fmt: skip
+    """Make ``version`` champion with who and why, gate verdict or not; returns the old one.
+
+    The approval is kept on the version (tags ``approved_by``, ``approval_reason``,
+    ``approved_at``), so later runs accept it, and the move is recorded.
+
+    Raises:
+        ValueError: no such version, or an empty reason.
+    """
+    from datetime import UTC, datetime
+
+    from mlflow.exceptions import MlflowException
+
+    if not reason.strip():
+        raise ValueError("--reason must say why this version should be champion.")
+    try:
+        tags = client.get_model_version(model_name, version).tags
+    except MlflowException:
+        raise ValueError(f"{model_name} has no version {version}.") from None
+    notice_manual_moves(client, con, model_name)
+    previous = alias_version(client, model_name, CHAMPION)
+    for key, value in (
+        (APPROVED_BY, actor),
+        (APPROVAL_REASON, reason.strip()),
+        ("approved_at", datetime.now(UTC).isoformat(timespec="seconds")),
+    ):
+        client.set_model_version_tag(model_name, version, key, value)
+    gate = tags.get("gate_decision", "no gate verdict")
+    move_alias(client, con, model_name=model_name, alias=CHAMPION, version=version,
+               action=history.PROMOTE, moved_by=f"salespipe models promote (user {actor})",
+               reason=f"{reason.strip()} (gate: {gate})")  # fmt: skip
+    return previous
 
 
 def rollback_champion(
@@ -124,11 +213,15 @@ def rollback_champion(
 
 
 __all__ = [
+    "APPROVAL_REASON",
+    "APPROVED_BY",
     "CHALLENGER",
     "CHAMPION",
     "NoPreviousChampionError",
     "alias_version",
     "move_alias",
     "notice_manual_moves",
+    "promote_by_hand",
     "rollback_champion",
+    "unapproved_reason",
 ]

@@ -6,7 +6,9 @@ One row per move. ``action`` says what kind of move it was:
 - ``promote``: the gate promoted it to champion (the first champion too);
 - ``rollback``: ``salespipe models rollback`` moved the champion back;
 - ``manual``: the alias was moved outside salespipe (the MLflow UI or API), noticed at
-  the next training or scoring run.
+  the next training or scoring run;
+- ``refused``: such a move to a version that failed its gate and carries no approval
+  (``approved_by`` and ``approval_reason`` tags), undone by that run; the reason says why.
 
 The champion history is a stack: promotions and manual moves push a version, a rollback
 pops one, so two rollbacks in a row go two versions back rather than toggling.
@@ -19,6 +21,7 @@ from datetime import UTC, date, datetime
 import duckdb
 
 CHALLENGER, PROMOTE, ROLLBACK, MANUAL = "challenger", "promote", "rollback", "manual"
+REFUSED = "refused"  # a hand move to a gate-failed version without approval, undone
 
 _COLUMNS = """
     moved_at timestamp, run_date date, model_name varchar, alias varchar, action varchar,
@@ -74,6 +77,8 @@ def champion_stack(con: duckdb.DuckDBPyConnection, model_name: str) -> list[str]
     ).fetchall()
     stack: list[str] = []
     for action, to_version in moves:
+        if action == REFUSED:
+            continue
         if action == ROLLBACK:
             if stack:
                 stack.pop()

@@ -43,9 +43,13 @@ def log_joblib_model(
     with tempfile.TemporaryDirectory() as folder:
         artifact = Path(folder) / f"{artifact_key}.joblib"
         joblib.dump(fitted, artifact)
+        # MLflow copies the code file with its mode (644 in a checkout): copy it first, so
+        # the artifact is created under the process's umask like every other (ml.access)
+        code = Path(folder) / model_file.name
+        code.write_bytes(model_file.read_bytes())
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=str(model_file),
+            python_model=str(code),
             artifacts={artifact_key: str(artifact)},
             registered_model_name=model_name,
             **log_model_args,

@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
+from ml.privacy.suppression import ERASED_RULE, hold_back
 from ml.quality.quarantine import (
     QUARANTINE_SCHEMA,
     FileCounts,
@@ -289,9 +290,16 @@ def _check_and_insert(
         parts = [result.rows for _, result in files if result.rows.num_rows]
         if parts:
             incoming = pa.concat_tables(parts, promote_options="default")
-            split = split_batch(con, suites[table], incoming, summary.business_date)
-            counts.update(split.files)
-            summary.check_seconds += split.check_seconds
+            # erased people (ml.privacy) are held back before any rule sees their rows
+            incoming, erased = hold_back(con, table, incoming, summary.business_date)
+            if incoming.num_rows:
+                split = split_batch(con, suites[table], incoming, summary.business_date)
+                counts.update(split.files)
+                summary.check_seconds += split.check_seconds
+            for path, rows in erased.items():
+                file_counts = counts.setdefault(path, FileCounts())
+                file_counts.quarantined += rows
+                file_counts.add_rules({ERASED_RULE: rows})
         for delivery, result in files:
             if result.bad_rows is not None:
                 quarantine_rows(con, table, result.bad_rows, summary.business_date)

@@ -34,7 +34,9 @@ from pathlib import Path
 
 import duckdb
 
+from ml.access import grant_readers
 from ml.faults import kill_point
+from ml.settings import load_settings
 from ml.warehouse.catalog import describe_published
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,7 @@ def publish_warehouse(
     try:
         row_counts = copy_published_schemas(work, staging_copy, business_date, run_id)
         _fsync(staging_copy)
+        grant_readers(staging_copy, load_settings())  # BI group and mode (ml.access)
         kill_point("publish:copied")
         block_write_ahead_log(published)
         os.replace(staging_copy, published)

@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from ml.audit import load_audit_log
 from ml.faults import kill_point
+from ml.privacy.suppression import use_pii_key
 from ml.quality import monitoring
 from ml.quality.steps import validate_marts
 from ml.settings import Settings, load_settings
@@ -47,6 +49,7 @@ def ingest_deliveries(business_date: date, settings: Settings | None = None) -> 
     settings = settings or load_settings()
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.work_warehouse)) as con:
+        use_pii_key(con, settings.pii_key())  # to hold back erased people (ml.privacy)
         monitoring.start_run(con, business_date, datetime.now(UTC))
         problem = _no_deliveries(settings, business_date)
         if problem:
@@ -184,6 +187,7 @@ def publish_night_if_complete(
         counts = guard_counts(con, business_date)
         skipped = "; ".join(monitoring.skipped_stages(con, business_date)) or None
         monitoring.finish_run(con, business_date, monitoring.SUCCESS, now, message=skipped)
+        load_audit_log(con, settings)  # monitoring.audit_log, published with the rest
     return _publish(business_date, settings, counts)
 
 
@@ -221,6 +225,7 @@ def republish_for_readers(
     with duckdb.connect(str(settings.work_warehouse)) as con:
         night = monitoring.working_night(con)
         counts = guard_counts(con, night[0]) if night else {}
+        load_audit_log(con, settings)
     if night is None or night[1] != monitoring.SUCCESS:
         log.warning(
             "not republished: the working warehouse holds %s (%s), not a complete night; "

@@ -215,7 +215,28 @@ def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night
     assert str(client.get_model_version_by_alias("lead_scoring", "challenger").version) == "2"
     assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "1"
 
+    gate = client.get_model_version("lead_scoring", "2").tags["gate_decision"]
     client.set_registered_model_alias("lead_scoring", "champion", "2")  # as in the MLflow UI
+    score_again(home)  # v2 failed its gate and nobody approved it: refused
+    assert published(
+        home,
+        "select distinct model_version from ml.lead_scores where score_date = ?",
+        [BUSINESS_DATE],
+    ) == [("1",)]
+    assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "1"
+    (refusal,) = published(
+        home, "select reason from monitoring.model_promotions where action = 'refused'"
+    )
+    assert refusal[0] == (
+        "lead_scoring v2 was made champion outside salespipe without an approval, and it did "
+        f"not pass its promotion gate ({gate}). Refused: champion stays v1. To promote it "
+        'anyway, say who and why: `salespipe models promote lead_scoring --version 2 --reason '
+        '"..."`, or set the version tags approved_by and approval_reason in the MLflow UI.'
+    )
+
+    client.set_model_version_tag("lead_scoring", "2", "approved_by", "ana")  # in the UI
+    client.set_model_version_tag("lead_scoring", "2", "approval_reason", "new features")
+    client.set_registered_model_alias("lead_scoring", "champion", "2")
     score_again(home)
     assert published(
         home,
@@ -230,7 +251,29 @@ def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night
         home, "select action, from_version, to_version from monitoring.model_promotions "
         "where alias = 'champion' order by moved_at"
     )  # fmt: skip
-    assert moves == [("promote", None, "1"), ("manual", "1", "2"), ("rollback", "2", "1")]
+    assert moves == [
+        ("promote", None, "1"), ("refused", "1", "2"), ("manual", "1", "2"), ("rollback", "2", "1")
+    ]  # fmt: skip
+
+
+def test_promote_by_hand_keeps_who_and_why_and_the_next_scoring_uses_it(night):
+    home, _ = night
+    out = ok(salespipe(home, "models", "promote", "lead_scoring", "--version", "2",
+                       "--reason", "better on the spring leads"))  # fmt: skip
+    assert "lead_scoring@champion moved from version 1 to 2, approved by " in out
+    tags = client_for(home).get_model_version("lead_scoring", "2").tags
+    assert tags["approval_reason"] == "better on the spring leads" and tags["approved_by"]
+    score_again(home)
+    assert published(
+        home, "select distinct model_version from ml.lead_scores where score_date = ?",
+        [BUSINESS_DATE],
+    ) == [("2",)]  # fmt: skip
+    (move,) = published(
+        home, "select moved_by, reason from monitoring.model_promotions "
+        "where action = 'promote' and to_version = '2'"
+    )  # fmt: skip
+    assert move[0].startswith("salespipe models promote (user ")
+    assert move[1].startswith("better on the spring leads (gate: ")
 
 
 def test_rescoring_a_date_replaces_its_rows(night):

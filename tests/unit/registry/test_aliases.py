@@ -12,6 +12,7 @@ from ml.registry.aliases import (
     alias_version,
     move_alias,
     notice_manual_moves,
+    promote_by_hand,
     rollback_champion,
 )
 
@@ -23,8 +24,9 @@ def registry(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     client.create_registered_model(NAME)
-    for _ in range(4):
-        client.create_model_version(NAME, source=str(tmp_path))
+    for _ in range(4):  # versions that passed their gate (a hand move needs no approval)
+        version = client.create_model_version(NAME, source=str(tmp_path)).version
+        client.set_model_version_tag(NAME, version, "validation_status", "promoted")
     con = duckdb.connect()
     yield client, con
     con.close()
@@ -86,3 +88,52 @@ def test_rollback_without_any_champion_says_how_to_promote(registry):
     client, con = registry
     with pytest.raises(NoPreviousChampionError, match="set its 'champion' alias in the MLflow UI"):
         rollback_champion(client, con, NAME)
+
+
+def failed_gate(client, version):
+    client.set_model_version_tag(NAME, version, "validation_status", "rejected")
+    client.set_model_version_tag(NAME, version, "gate_decision", "failed calibration: ECE 0.2")
+
+
+def test_a_hand_move_to_a_gate_failed_version_needs_who_and_why(registry):
+    client, con = registry
+    promote(client, con, "1")
+    failed_gate(client, "2")
+    client.set_registered_model_alias(NAME, "champion", "2")  # the UI, or the REST API
+    assert notice_manual_moves(client, con, NAME) == "1"
+    assert alias_version(client, NAME, "champion") == "1"
+    assert moves(con)[-1] == ("refused", "1", "2")
+    (reason,) = con.execute(
+        "select reason from monitoring.model_promotions where action = 'refused'"
+    ).fetchall()[0]
+    assert reason.startswith(
+        "lead_scoring v2 was made champion outside salespipe without an approval, and it did "
+        "not pass its promotion gate (failed calibration: ECE 0.2). Refused: champion stays v1."
+    )
+    assert history.champion_stack(con, NAME) == ["1"]  # a refusal is not a champion
+
+    client.set_model_version_tag(NAME, "2", "approved_by", "ana")  # who and why, in the UI
+    client.set_model_version_tag(NAME, "2", "approval_reason", "checked by hand")
+    client.set_registered_model_alias(NAME, "champion", "2")
+    assert notice_manual_moves(client, con, NAME) == "2"
+    assert moves(con)[-1] == ("manual", "1", "2")
+
+
+def test_promote_by_hand_keeps_who_and_why_and_a_refusal_without_champion_unsets(registry):
+    client, con = registry
+    failed_gate(client, "3")
+    client.set_registered_model_alias(NAME, "champion", "3")
+    assert notice_manual_moves(client, con, NAME) is None  # no earlier champion: none
+    assert alias_version(client, NAME, "champion") is None
+
+    promote(client, con, "1")
+    failed_gate(client, "2")
+    with pytest.raises(ValueError, match="--reason must say why"):
+        promote_by_hand(client, con, NAME, "2", "  ", "ana")
+    with pytest.raises(ValueError, match="lead_scoring has no version 9."):
+        promote_by_hand(client, con, NAME, "9", "why", "ana")
+    assert promote_by_hand(client, con, NAME, "2", "checked by hand", "ana") == "1"
+    tags = client.get_model_version(NAME, "2").tags
+    assert (tags["approved_by"], tags["approval_reason"]) == ("ana", "checked by hand")
+    assert notice_manual_moves(client, con, NAME) == "2"  # accepted by the next run
+    assert moves(con)[-1] == ("promote", "1", "2")

@@ -1,0 +1,351 @@
+"""``salespipe privacy erase``: remove a person from everything salespipe writes.
+
+One erasure, in order:
+
+1. find the person: the lead ids given, and the leads whose email has the keyed hash of
+   an email given (matched in ``raw`` and ``quarantine``, where the clear text is, by its
+   hash; nothing past staging holds an email to read);
+2. plan (:mod:`ml.privacy.plan`) and count the rows per table, and find the MLflow
+   artifact tables holding their rows (:mod:`ml.privacy.artifacts`); a dry run stops here;
+3. in one transaction: delete their rows everywhere; in ``raw`` a row becomes a
+   quarantined row with the rule ``erased`` and no values, and in ``quarantine`` the
+   values are blanked, so the delivered-rows reconciliation still adds up; opportunities
+   lose their ``lead_id``; the person's keyed hashes go on the suppression list; one row
+   per table goes to ``monitoring.erasures`` (who, when, rows, hashes of the identifiers);
+4. rewrite the artifact tables, redact the lead ids in report pages (Data Docs list
+   unexpected values with row ids: :mod:`ml.privacy.reports`), then rewrite the working
+   warehouse file
+   (:mod:`ml.privacy.compact`) so the deleted bytes are gone, and republish the BI copy.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from ml.privacy import artifacts, plan, reports
+from ml.privacy.compact import rewrite_database
+from ml.privacy.identifiers import hash_sql, keyed_hash, normalise_email
+from ml.privacy.suppression import ERASED_RULE, suppress
+from ml.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ERASURES = "monitoring.erasures"
+_ERASURE_COLUMNS = """
+    erasure_id varchar, erased_at timestamp, erased_by varchar, identifier_hashes varchar[],
+    leads_found integer, location varchar, action varchar, rows bigint
+"""
+_BLANK_DETAIL = "an erased person: no values kept"
+# Columns a quarantined row keeps after erasure: where it came from and why it is there.
+_KEPT_IN_QUARANTINE = ("_delivery_date", "_source_file", "_source_row", "_loaded_at",
+                       "_rules", "_detail", "_business_date")  # fmt: skip
+
+
+class CompactionPending(RuntimeError):
+    """The rows are erased, but the file could not be rewritten (another process had it)."""
+
+
+@dataclass
+class ErasureReport:
+    """What an erasure found (and, unless a dry run, removed)."""
+
+    erasure_id: str
+    dry_run: bool
+    lead_ids: list[str]
+    identifier_hashes: list[str]
+    rows: dict[str, int] = field(default_factory=dict)  # "schema.table" -> rows
+    actions: dict[str, str] = field(default_factory=dict)  # "schema.table" -> what happens
+    artifacts: dict[str, int] = field(default_factory=dict)  # artifact path -> rows
+    reports: dict[str, int] = field(default_factory=dict)  # report page -> ids redacted
+    bytes_before: int = 0
+    bytes_after: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values()) + sum(self.artifacts.values())
+
+
+def erase_people(
+    settings: Settings,
+    *,
+    lead_ids: Sequence[str] = (),
+    emails: Sequence[str] = (),
+    dry_run: bool = False,
+    actor: str | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> ErasureReport:
+    """Erase the people with these lead ids or emails; see the module docstring.
+
+    Raises:
+        ValueError: no identifier, or an email that is not one.
+        FileNotFoundError: there is no working warehouse yet.
+        duckdb.IOException: another process (a nightly run) holds the working warehouse;
+            nothing was erased.
+        CompactionPending: erased, but a run took the file before it was rewritten.
+    """
+    started = time.monotonic()
+    ids = sorted({i.strip() for i in lead_ids if i.strip()})
+    addresses = sorted({normalise_email(e) for e in emails})
+    if not ids and not addresses:
+        raise ValueError("Say whom to erase: --lead-id ID... or --email ADDRESS...")
+    work = settings.work_warehouse
+    if not work.exists():
+        raise FileNotFoundError(f"No working warehouse at {work}: there is nothing to erase.")
+    key = settings.pii_key()
+    email_hashes = [keyed_hash(key, e) for e in addresses]
+    report = ErasureReport(
+        erasure_id=str(uuid.uuid4()),
+        dry_run=dry_run,
+        lead_ids=[],
+        identifier_hashes=sorted({keyed_hash(key, v) for v in [*ids, *addresses]}),
+    )
+    with duckdb.connect(str(work)) as con:
+        found = _leads_with_emails(con, key, email_hashes)
+        report.lead_ids = sorted(set(ids) | found)
+        email_hashes = sorted(set(email_hashes) | _email_hashes_of(con, key, report.lead_ids))
+        progress(
+            f"erase: {len(report.lead_ids)} lead(s) ({len(found)} found by email hash); "
+            "counting their rows ..."
+        )
+        actions = plan.plan_tables(_base_table_columns(con))
+        clear = [*report.lead_ids, *addresses]
+        for action in actions:
+            where, params = _where(action, report.lead_ids, email_hashes, clear, key)
+            sql = f"select count(*) from {action.name} where {where}"
+            ((rows,),) = con.execute(sql, params).fetchall()
+            if rows:
+                report.rows[action.name] = rows
+                report.actions[action.name] = _describe(action)
+        hits = artifacts.find_rows(settings.mlflow_artifacts, report.lead_ids)
+        report.artifacts = {str(h.path.relative_to(settings.home)): h.rows for h in hits}
+        pages = reports.find_ids(settings.reports, report.lead_ids)
+        report.reports = {str(p.relative_to(settings.home)): n for p, n in pages.items()}
+        if dry_run:
+            report.seconds = time.monotonic() - started
+            return report
+        erased_at = datetime.now(UTC).replace(tzinfo=None)
+        con.execute("begin transaction")
+        try:
+            for action in actions:
+                if action.name in report.rows:
+                    where, params = _where(action, report.lead_ids, email_hashes, clear, key)
+                    _apply(con, action, where, params)
+            subjects = [("lead_id", keyed_hash(key, i)) for i in report.lead_ids]
+            subjects += [("email", h) for h in email_hashes]
+            suppress(con, subjects, report.erasure_id, erased_at)
+            _log_erasure(con, report, erased_at, actor or _os_user())
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    progress(f"erase: removed {sum(report.rows.values()):,} rows from {len(report.rows)} tables")
+    artifacts.erase_rows(hits, report.lead_ids)
+    if hits:
+        progress(f"erase: rewrote {len(hits)} MLflow artifact table(s)")
+    reports.redact_ids(list(pages), report.lead_ids)
+    if pages:
+        progress(f"erase: redacted the lead id(s) in {len(pages)} report page(s)")
+    progress(f"erase: rewriting {work.name} so the deleted bytes are gone ...")
+    try:
+        report.bytes_before, report.bytes_after = rewrite_database(work)
+        _republish(settings, progress)
+    except duckdb.IOException as exc:  # a night took the file between the two steps
+        raise CompactionPending(
+            f"The person's rows are erased and logged (erasure {report.erasure_id}), but "
+            f"{work.name} could not be rewritten, so their deleted bytes are still in it, "
+            f"and the BI copy was not republished: {exc}. Run the same command again when "
+            "the nightly run is over; it finds nothing more and finishes the rewrite."
+        ) from exc
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _base_table_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[str]]:
+    columns: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in con.execute(
+        """
+        select c.table_schema, c.table_name, c.column_name
+        from information_schema.columns as c
+        join information_schema.tables as t using (table_catalog, table_schema, table_name)
+        where t.table_type = 'BASE TABLE' and c.table_catalog = current_database()
+          and c.table_schema not in ('privacy', 'information_schema', 'pg_catalog')
+        order by c.table_schema, c.table_name, c.ordinal_position
+        """
+    ).fetchall():
+        columns.setdefault((schema, table), []).append(column)
+    return columns
+
+
+def _leads_with_emails(con, key: str, email_hashes: Sequence[str]) -> set[str]:
+    """Lead ids whose email has one of these keyed hashes, in raw and quarantine."""
+    if not email_hashes:
+        return set()
+    found: set[str] = set()
+    for table in ("raw.leads", "quarantine.leads"):
+        if _has_columns(con, table, ("lead_id", "email")):
+            found |= {
+                row[0]
+                for row in con.execute(
+                    f"select distinct lead_id from {table} where lead_id is not null "
+                    f"and {hash_sql('email')} in (select unnest(?::varchar[]))",
+                    [key, list(email_hashes)],
+                ).fetchall()
+            }
+    return found
+
+
+def _email_hashes_of(con, key: str, lead_ids: Sequence[str]) -> set[str]:
+    """The keyed hashes of every email these leads were delivered with."""
+    hashes: set[str] = set()
+    for table in ("raw.leads", "quarantine.leads"):
+        if lead_ids and _has_columns(con, table, ("lead_id", "email")):
+            hashes |= {
+                row[0]
+                for row in con.execute(
+                    f"select distinct {hash_sql('email')} from {table} "
+                    "where lead_id in (select unnest(?::varchar[])) "
+                    "and nullif(trim(email), '') is not null",
+                    [key, list(lead_ids)],
+                ).fetchall()
+            }
+    return hashes
+
+
+def _has_columns(con, table: str, names: Sequence[str]) -> bool:
+    schema, name = table.split(".")
+    present = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    return set(names) <= present
+
+
+def _where(action: plan.TableAction, lead_ids, email_hashes, clear, key: str) -> tuple[str, list]:
+    where, params = action.predicate(lead_ids, email_hashes, clear)
+    return where, [key if p is plan.HASH_KEY else p for p in params]
+
+
+def _describe(action: plan.TableAction) -> str:
+    if action.action == plan.UNLINK:
+        return "lead_id set to null"
+    if action.schema == "raw":
+        return "moved to quarantine as 'erased', no values kept"
+    if action.schema == "quarantine":
+        return "values blanked, rule 'erased' added"
+    return "deleted"
+
+
+def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str, params: list):
+    table = action.name
+    if action.action == plan.UNLINK:
+        con.execute(f"update {table} set lead_id = null where {where}", params)
+    elif action.schema == "raw":
+        # A delivered row stays accounted for: it becomes an 'erased' quarantined row
+        # holding only where it came from, and its file's counts move with it.
+        con.execute(
+            f"create or replace temp table erased_lineage as "
+            f"select _delivery_date, _source_file, _source_row, _loaded_at from {table} "
+            f"where {where}",
+            params,
+        )
+        con.execute(
+            f"insert into quarantine.{action.table} by name select e.*, "
+            f"['{ERASED_RULE}'] as _rules, '{_BLANK_DETAIL}' as _detail, "
+            "f.business_date as _business_date from erased_lineage as e "
+            "left join raw._ingested_files as f on f.path = e._source_file"
+        )
+        con.execute(
+            "update raw._ingested_files as f set row_count = f.row_count - e.n, "
+            "rows_quarantined = coalesce(f.rows_quarantined, 0) + e.n "
+            "from (select _source_file, count(*) as n from erased_lineage group by 1) as e "
+            "where f.path = e._source_file"
+        )
+        con.execute(
+            "insert into raw._ingested_file_rules select _source_file, ?, count(*) "
+            "from erased_lineage group by 1",
+            [ERASED_RULE],
+        )
+        con.execute(f"delete from {table} where {where}", params)
+        con.execute("drop table erased_lineage")
+    elif action.schema == "quarantine":
+        columns = [
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'quarantine' and table_name = ?",
+                [action.table],
+            ).fetchall()
+            if row[0] not in _KEPT_IN_QUARANTINE
+        ]
+        blanks = ", ".join(f'"{c}" = null' for c in columns)
+        con.execute(
+            f"update {table} set {blanks}, _detail = '{_BLANK_DETAIL}', "
+            f"_rules = case when list_contains(_rules, '{ERASED_RULE}') then _rules "
+            f"else list_append(_rules, '{ERASED_RULE}') end where {where}",
+            params,
+        )
+    else:
+        con.execute(f"delete from {table} where {where}", params)
+
+
+def _log_erasure(con, report: ErasureReport, erased_at: datetime, actor: str) -> None:
+    con.execute("create schema if not exists monitoring")
+    con.execute(f"create table if not exists {ERASURES} ({_ERASURE_COLUMNS})")
+    locations = {
+        **report.rows,
+        **{f"mlflow:{p}": n for p, n in report.artifacts.items()},
+        **{f"report:{p}": n for p, n in report.reports.items()},
+    }
+    if not locations:  # nothing found: the erasure (and its suppression) is still logged
+        locations = {"(nothing found)": 0}
+    con.executemany(
+        f"insert into {ERASURES} values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [report.erasure_id, erased_at, actor, report.identifier_hashes,
+             len(report.lead_ids), location,
+             report.actions.get(location, _artifact_action(location)), rows]
+            for location, rows in sorted(locations.items())
+        ],
+    )  # fmt: skip
+
+
+def _artifact_action(location: str) -> str:
+    if location.startswith("mlflow:"):
+        return "rows removed from the artifact table"
+    if location.startswith("report:"):
+        return "lead id redacted in the page"
+    return "no rows found; identifiers put on the suppression list"
+
+
+def _republish(settings: Settings, progress: Callable[[str], None]) -> None:
+    """Swap in a BI copy without the person (a fresh file: no deleted bytes in it)."""
+    from ml.nightly import published_business_date
+    from ml.warehouse.steps import republish_for_readers
+
+    business_date = published_business_date(settings)
+    if business_date is not None:
+        republish_for_readers(business_date, settings)
+        progress(f"erase: republished {settings.warehouse}")
+
+
+__all__ = ["CompactionPending", "ErasureReport", "erase_people"]

@@ -1,0 +1,248 @@
+"""End to end: a person planted in the CRM's deliveries goes through a night; `salespipe
+privacy erase` then removes every trace of them from every file under the install, keeps
+them out of a re-delivery, and logs itself; and every file a night creates is private."""
+
+from __future__ import annotations
+
+import getpass
+import grp
+import os
+import stat
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SALESPIPE = str(Path(sys.executable).with_name("salespipe"))
+BUSINESS_DATE = date(2024, 3, 30)  # day 90 from 2024-01-01
+CONFIG = """\
+lead_scoring:
+  label_window_days: 30
+  min_mature_leads: 300
+  min_converted_leads: 30
+  min_comparison_rows: 50
+  xgboost: {n_estimators: 30}
+forecasting: {use_lstm: false}
+"""
+LEAD_ID = "L90000001"
+EMAIL = "Zebulon.Quixotewright@planted-example.org"
+FIRST, LAST = "Zebulon", "Quixotewright"
+PHONE = "+44 7700 900123"
+LEAD_HEADER = (
+    "lead_id,created_at,updated_at,source,status,email,first_name,last_name,phone,company,"
+    "title,country,industry,employees,owner_rep_id\n"
+)
+
+
+def _group() -> str | None:
+    for name in ("users", "staff", "nogroup"):
+        try:
+            grp.getgrnam(name)
+            return name
+        except KeyError:
+            continue
+    return None
+
+
+def _lead_row(updated_at: str, status: str, email: str = EMAIL) -> str:
+    return (
+        f"{LEAD_ID},2024-01-10T09:00:00Z,{updated_at},web,{status},{email},{FIRST},{LAST},"
+        f'"{PHONE}",{LAST} Ltd,CTO,GB,software,120,R0001\n'
+    )
+
+
+def plant(landing: Path) -> list[Path]:
+    """The person: two versions of the lead, a quarantined row (malformed email), an
+    unreadable line holding their id and email, and activities naming them. Returns the
+    files written (by the test, as the CRM would: not files the install creates)."""
+    files = {
+        "leads/2024-01-10/zz_planted.csv": LEAD_HEADER + _lead_row("2024-01-10T09:00:00Z", "open"),
+        "leads/2024-02-20/zz_planted.csv": LEAD_HEADER
+        + _lead_row("2024-02-20T10:00:00Z", "working"),
+        "leads/2024-02-21/zz_planted.csv": LEAD_HEADER
+        + _lead_row("2024-02-21T10:00:00Z", "working", email="zebulon at planted-example.org")
+        + f"{LEAD_ID},{EMAIL},{FIRST} {LAST},broken line\n",
+        "activities/2024-01-12/zz_planted.csv": (
+            "activity_id,occurred_at,activity_type,lead_id,channel,duration_seconds,subject\n"
+            f"A99000001,2024-01-12T10:00:00Z,call,{LEAD_ID},phone,300,Call with {FIRST} {LAST}\n"
+            f"A99000002,2024-01-12T11:00:00Z,email,{LEAD_ID},email,0,Mail to {EMAIL}\n"
+        ),
+    }
+    for relative, text in files.items():
+        path = landing / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return [landing / relative for relative in files]
+
+
+def salespipe(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "SALESPIPE_HOME": str(home), **(env or {})}
+    environment.pop("SALESPIPE_LANDING", None)
+    return subprocess.run(
+        [SALESPIPE, *args], env=environment, capture_output=True, text=True, timeout=900
+    )
+
+
+def ok(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    """One small night with the planted person (the BI group set, if the machine has one)."""
+    home = tmp_path_factory.mktemp("privacy") / "home"
+    env = {"SALESPIPE_BI_GROUP": _group() or ""}
+    ok(salespipe(home, "generate", "--out", str(home / "landing"), "--leads", "1500",
+                 "--days", "90", env=env))  # fmt: skip
+    (home / "salespipe.yml").write_text(CONFIG)
+    written = {home / "salespipe.yml", *plant(home / "landing")}
+    out = ok(salespipe(home, "run", "--date", BUSINESS_DATE.isoformat(), env=env))
+    return home, env, out, written
+
+
+def needles() -> dict[str, bytes]:
+    """The person's email and name in the encodings a file might hold them in."""
+    found: dict[str, bytes] = {}
+    for text in (EMAIL, f"{FIRST} {LAST}", LAST, PHONE):
+        for variant in {text, text.lower(), text.upper()}:
+            for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le"):
+                found[f"{variant!r} {encoding}"] = variant.encode(encoding)
+    return found
+
+
+def traces(root: Path, exclude: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Files under ``root`` holding one of the needles: path -> which needles."""
+    hits: dict[str, list[str]] = {}
+    patterns = needles()
+    for path in sorted(root.rglob("*")):
+        relative = str(path.relative_to(root))
+        if not path.is_file() or path.is_symlink() or relative.startswith(exclude):
+            continue
+        data = path.read_bytes()
+        lowered = data.lower()
+        names = [name for name, raw in patterns.items() if raw in data or raw.lower() in lowered]
+        if names:
+            hits[relative] = names
+    return hits
+
+
+def work(home: Path, sql: str, params=()):
+    with duckdb.connect(str(home / "warehouse" / "work" / "salespipe_work.duckdb")) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def published(home: Path, sql: str, params=()):
+    with duckdb.connect(str(home / "warehouse" / "salespipe.duckdb"), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def test_every_file_a_night_creates_is_private_and_the_published_one_is_for_bi(night):
+    home, env, out, written = night
+    group = env["SALESPIPE_BI_GROUP"]
+    published_file = home / "warehouse" / "salespipe.duckdb"
+    open_to_bi = {home, home / "warehouse", published_file}
+    loose = []
+    for path in [home, *home.rglob("*")]:
+        if path.is_symlink() or path in open_to_bi or path in written:
+            continue
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if mode & 0o077:
+            loose.append(f"{path.relative_to(home)} {oct(mode)}")
+    assert loose == []
+    assert stat.S_IMODE(published_file.stat().st_mode) == (0o640 if group else 0o600)
+    for folder in (home, home / "warehouse"):
+        assert stat.S_IMODE(folder.stat().st_mode) == (0o710 if group else 0o700)
+    if group:
+        assert grp.getgrgid(published_file.stat().st_gid).gr_name == group
+    password = home / "airflow" / "simple_auth_manager_passwords.json.generated"
+    assert stat.S_IMODE(password.stat().st_mode) == 0o600
+    secret = password.read_text().split('"')[3]
+    assert secret not in out  # salespipe run never printed it
+    logs = [p for p in (home / "logs").rglob("*") if p.is_file()]
+    assert logs and not [p for p in logs if secret in p.read_text(errors="replace")]
+
+
+def test_erase_removes_every_trace_of_the_person_from_every_file(night):
+    home, env, *_ = night
+    landing = ("landing/",)  # the CRM's deliveries: erased at the source (docs/privacy.md)
+    before = traces(home, exclude=landing)
+    # The positive control: the search sees the person where a night put them.
+    assert any(p.startswith("warehouse/work/") for p in before), before
+    assert published(home, "select count(*) from ml.lead_scores where lead_id = ?", [LEAD_ID])
+    reference = list((home / "mlflow" / "artifacts").rglob("reference.parquet"))
+    assert reference and any(
+        duckdb.sql(f"select count(*) from '{p}' where lead_id = '{LEAD_ID}'").fetchall()[0][0]
+        for p in reference
+    )
+
+    dry = ok(salespipe(home, "privacy", "erase", "--email", EMAIL.upper(), "--dry-run", env=env))
+    assert "Dry run for 1 lead(s);" in dry and "raw.leads" in dry and "ml.lead_scores" in dry
+    assert "reference/reference.parquet" in dry
+    assert work(home, "select count(*) from raw.leads where lead_id = ?", [LEAD_ID]) == [(2,)]
+
+    out = ok(salespipe(home, "privacy", "erase", "--email", EMAIL, env=env))
+    assert "Erased 1 lead(s);" in out
+    assert traces(home, exclude=landing) == {}
+    for table in ("raw.leads", "raw.activities", "marts.lead_features", "marts.lead_outcomes",
+                  "ml.lead_scores", "quarantine.leads"):  # fmt: skip
+        assert work(home, f"select count(*) from {table} where lead_id = ?", [LEAD_ID]) == [(0,)]
+    for path in reference:
+        left = duckdb.sql(f"select count(*) from '{path}' where lead_id = '{LEAD_ID}'")
+        assert left.fetchall() == [(0,)]
+    assert published(home, "select count(*) from ml.lead_scores where lead_id = ?", [LEAD_ID]) == [
+        (0,)
+    ]  # fmt: skip
+
+    log = published(
+        home, "select erased_by, identifier_hashes, leads_found, location, rows "
+        "from monitoring.erasures order by location"
+    )  # fmt: skip
+    locations = {row[3]: row[4] for row in log}
+    assert locations["raw.leads"] == 2 and locations["raw.activities"] == 2
+    assert locations["quarantine.leads"] == 2  # the malformed email and the unreadable line
+    assert {row[0] for row in log} == {getpass.getuser()}
+    assert all(len(row[1]) == 1 and len(row[1][0]) == 64 for row in log)  # one hash, no email
+
+
+def test_a_re_delivery_of_an_erased_person_is_quarantined_with_no_values(night):
+    home, env, *_ = night
+    redelivery = home / "landing" / "leads" / BUSINESS_DATE.isoformat() / "zz_again.csv"
+    redelivery.write_text(LEAD_HEADER + _lead_row("2024-03-30T08:00:00Z", "working"))
+    try:
+        ok(salespipe(home, "run", "--date", BUSINESS_DATE.isoformat(), env=env))
+    finally:
+        redelivery.unlink()
+    rows = work(
+        home,
+        "select lead_id, email, first_name, _rules, _detail from quarantine.leads "
+        "where _source_file = ?",
+        [f"leads/{BUSINESS_DATE}/zz_again.csv"],
+    )
+    assert rows == [(None, None, None, ["erased"], "an erased person: no values kept")]
+    assert work(home, "select count(*) from raw.leads where lead_id = ?", [LEAD_ID]) == [(0,)]
+    assert published(home, "select count(*) from ml.lead_scores where lead_id = ?", [LEAD_ID]) == [
+        (0,)
+    ]  # fmt: skip
+    assert traces(home, exclude=("landing/",)) == {}
+    audit = published(home, "select action, actor, outcome from monitoring.audit_log")
+    actions = {row[0] for row in audit}
+    assert {"salespipe generate", "salespipe run", "salespipe privacy erase", "dag run",
+            "training", "promotion", "erasure"} <= actions  # fmt: skip
+    assert ("dag run", "dag_test", "success") in audit  # airflow dags test, as Airflow knows it
+    assert EMAIL.lower() not in str(audit).lower()
+
+
+def test_erase_needs_someone_to_erase_and_a_real_email(night):
+    home, env, *_ = night
+    result = salespipe(home, "privacy", "erase", "--email", "nobody", env=env)
+    assert result.returncode == 1
+    assert "'nobody' is not an email address (expected name@domain.tld)." in result.stderr
+    result = salespipe(home, "privacy", "erase", env=env)
+    assert result.returncode == 2
+    assert "say whom to erase: --lead-id ID... and/or --email ADDRESS..." in result.stderr
