@@ -55,6 +55,9 @@ class Settings:
     duckdb_memory_limit: str = "6GB"
     # The per-install YAML configuration (ml.config_file); default <home>/salespipe.yml.
     config_path: Path | None = None
+    # Whether SALESPIPE_HOME chose ``home`` (else it is the default in the working folder):
+    # a command that finds no state there says which.
+    home_from_environment: bool = False
 
     @property
     def config_file(self) -> Path:
@@ -110,6 +113,11 @@ class Settings:
     @property
     def mlflow_tracking_uri(self) -> str:
         return f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def mlflow_store(self) -> Path:
+        """The SQLite file behind :attr:`mlflow_tracking_uri`."""
+        return self.home / "mlflow" / "mlflow.db"
 
     @property
     def mlflow_artifacts(self) -> Path:
@@ -188,4 +196,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pii_key_override=env.get(PII_KEY_VAR) or None,
         duckdb_memory_limit=env.get(DUCKDB_MEMORY_VAR) or "6GB",
         config_path=Path(env[CONFIG_VAR]).expanduser().resolve() if env.get(CONFIG_VAR) else None,
+        home_from_environment=bool(env.get(HOME_VAR)),
     )
