@@ -316,6 +316,7 @@ def _run_nightly(settings: Settings, business_date: date) -> None:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> None:
+    from ml.airflow_cli import airflow_password_file
     from ml.generate import generate_landing_zone
 
     log.info("salespipe demo: state in %s", settings.home)
@@ -339,8 +340,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> None:
     log.info("")
     log.info(
         "Airflow UI on this state:  salespipe airflow standalone   "
-        "(then http://127.0.0.1:8080; the admin password is written to %s)",
-        settings.airflow_home / "simple_auth_manager_passwords.json.generated",
+        "(then http://127.0.0.1:8080, user admin; the password is in %s)",
+        airflow_password_file(settings),
     )
     log.info("Everything salespipe keeps:  salespipe info")
 
@@ -493,7 +494,25 @@ def _airflow(args: argparse.Namespace, settings: Settings) -> int:
         settings.airflow_home,
         "there are no runs to show; `salespipe demo` or `salespipe run` makes them",
     )
+    if args.airflow_args[:1] == ["standalone"]:
+        return _airflow_standalone(args.airflow_args[1:], settings)
     return subprocess.call(airflow_command(*args.airflow_args), env=airflow_environment(settings))
+
+
+def _airflow_standalone(argv: list[str], settings: Settings) -> int:
+    """salespipe's own `standalone`: every component from this venv, on 127.0.0.1, all
+    stopped together (see ml/airflow_local.py)."""
+    from ml.airflow_local import run_standalone
+
+    parser = argparse.ArgumentParser(
+        prog="salespipe airflow standalone",
+        description="Airflow's API server, scheduler, DAG processor and triggerer on this "
+        "install's state, on 127.0.0.1; Ctrl-C or SIGTERM stops them all",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=8080, help="port of the UI on 127.0.0.1")
+    options = parser.parse_args(argv)
+    return run_standalone(settings, port=options.port, say=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

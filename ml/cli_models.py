@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
-import sys
-from pathlib import Path
 
 from ml.settings import Settings
 
@@ -152,15 +149,13 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
     from ml.cli_state import require_state
-    from ml.registry.tracking import configure_mlflow
+    from ml.processes import serve_until_stopped
+    from ml.registry.ui import ADMIN, HOST, admin_password_file, ui_server
 
     require_state(settings, settings.mlflow_store, "there are no runs or models to show")
-    configure_mlflow(settings)
-    command = [
-        str(Path(sys.executable).with_name("mlflow")), "ui",
-        "--backend-store-uri", settings.mlflow_tracking_uri,
-        "--default-artifact-root", settings.mlflow_artifacts.as_uri(),
-        "--host", "127.0.0.1", "--port", str(args.port), "--workers", "1",
-    ]  # fmt: skip
-    log.info("MLflow UI on http://127.0.0.1:%d (Ctrl-C to stop)", args.port)
-    return subprocess.call(command)
+    command, env = ui_server(settings, args.port)
+    log.info(
+        "MLflow UI on http://%s:%d  user %s, password in %s (Ctrl-C stops it)",
+        HOST, args.port, ADMIN, admin_password_file(settings),
+    )  # fmt: skip
+    return serve_until_stopped({"mlflow": (command, env)}, say=lambda line: print(line, flush=True))
