@@ -1,7 +1,8 @@
 """The MLflow UI on this install's store, behind MLflow's own basic-auth login.
 
-``salespipe models ui`` runs ``mlflow server --app-name basic-auth`` on 127.0.0.1 with
-one worker, on the install's SQLite store. The login's users live in their own SQLite
+``salespipe models ui`` runs ``mlflow server`` with MLflow's basic-auth app (opening in
+the classic machine-learning view, ``ml.registry.ui_app``) on 127.0.0.1 with one worker,
+on the install's SQLite store. The login's users live in their own SQLite
 file next to the store; the ``admin`` password and the server's session key are made
 on first use under ``$SALESPIPE_HOME/secrets/`` (mode 600) and reach the server only
 through its environment: they are never printed. Nightly tasks never go through this
@@ -74,7 +75,7 @@ def ui_server(settings: Settings, port: int) -> tuple[list[str], dict[str, str]]
     )
     command = [
         str(Path(sys.executable).with_name("mlflow")), "server",
-        "--app-name", "basic-auth",
+        "--app-name", "salespipe",  # basic-auth + classic view (ui_app)
         "--backend-store-uri", settings.mlflow_tracking_uri,
         "--default-artifact-root", settings.mlflow_artifacts.as_uri(),
         "--host", HOST, "--port", str(port), "--workers", "1",
