@@ -8,6 +8,7 @@ import signal
 
 import pytest
 from browser_support import free_port, salespipe_env
+from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
@@ -30,7 +31,11 @@ def test_mlflow_ui_logs_in_and_shows_runs_and_models_with_aliases(
     assert {ip for _, ip, _ in listeners} == {"127.0.0.1"}, listeners
 
     anonymous = browser.new_context()
-    assert anonymous.new_page().goto(f"{url}/").status == 401
+    answer = anonymous.request.get(f"{url}/")
+    assert answer.status == 401
+    assert answer.headers["www-authenticate"] == 'Basic realm="mlflow"'
+    with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):
+        anonymous.new_page().goto(f"{url}/")  # headless: the login prompt, unanswered
     anonymous.close()
     context = browser.new_context(
         viewport={"width": 1400, "height": 900},
@@ -49,6 +54,13 @@ def test_mlflow_ui_logs_in_and_shows_runs_and_models_with_aliases(
     page.goto(f"{url}/#/models")
     page.get_by_text("lead_scoring", exact=True).first.wait_for(timeout=60_000)
     page.get_by_text("@ champion").first.wait_for(timeout=60_000)
+    dialog = page.get_by_role("dialog")  # MLflow's one-time "new Model Registry UI" notice
+    if dialog.count():
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="hidden", timeout=30_000)
+        page.wait_for_timeout(1_000)  # the backdrop fades out
+    assert page.get_by_text("@ champion").first.is_visible()
+    assert page.get_by_text("Version 1").first.is_visible()
     page.screenshot(path=tmp_path / "mlflow_models.png")
     context.close()
 
