@@ -487,6 +487,14 @@ def _airflow(args: argparse.Namespace, settings: Settings) -> int:
     import subprocess
 
     from ml.airflow_cli import airflow_command, airflow_environment
+
+    if args.airflow_args[:1] == ["standalone"]:
+        return _airflow_standalone(args.airflow_args[1:], settings)
+    _require_airflow_home(settings)
+    return subprocess.call(airflow_command(*args.airflow_args), env=airflow_environment(settings))
+
+
+def _require_airflow_home(settings: Settings) -> None:
     from ml.cli_state import require_state
 
     require_state(
@@ -494,9 +502,6 @@ def _airflow(args: argparse.Namespace, settings: Settings) -> int:
         settings.airflow_home,
         "there are no runs to show; `salespipe demo` or `salespipe run` makes them",
     )
-    if args.airflow_args[:1] == ["standalone"]:
-        return _airflow_standalone(args.airflow_args[1:], settings)
-    return subprocess.call(airflow_command(*args.airflow_args), env=airflow_environment(settings))
 
 
 def _airflow_standalone(argv: list[str], settings: Settings) -> int:
@@ -512,6 +517,7 @@ def _airflow_standalone(argv: list[str], settings: Settings) -> int:
     )
     parser.add_argument("--port", type=int, default=8080, help="port of the UI on 127.0.0.1")
     options = parser.parse_args(argv)
+    _require_airflow_home(settings)
     return run_standalone(settings, port=options.port, say=lambda line: print(line, flush=True))
 
 
