@@ -128,6 +128,25 @@ def lock() -> None:
     )
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """Install Debian's Chromium for the browser tests (tests/browser) when it is missing.
+
+    Only as root with apt-get; otherwise those tests say what is missing (and fail on CI).
+    """
+    if CHROMIUM.exists() or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    try:
+        if subprocess.run(install).returncode != 0:  # stale package lists: refresh, retry
+            _run(["apt-get", "update"])
+            _run(install)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"Could not install Chromium ({exc}); the browser tests will say so.", flush=True)
+
+
 def _exec(program: str, *args: str) -> None:
     env = dict(os.environ)
     env["PATH"] = f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}"
@@ -146,6 +165,7 @@ def main(argv: list[str]) -> None:
         _exec("salespipe", "demo", *rest)
     elif command == "test":
         setup()
+        ensure_chromium()
         _exec("pytest", *rest)
     else:
         sys.exit(__doc__)

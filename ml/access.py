@@ -107,8 +107,8 @@ def ensure_airflow_password(settings: Settings) -> Path:
     Airflow's simple auth manager generates a password on first start and prints it to
     stdout; with the file already holding one, it does neither. Returns the file's path.
     """
-    path = settings.airflow_home / "simple_auth_manager_passwords.json.generated"
+    path = settings.airflow_password_file
     if not path.exists():
-        write_secret(path, json.dumps({"admin": secrets.token_urlsafe(12)}) + "\n")
+        write_secret(path, json.dumps({"admin": secrets.token_urlsafe(18)}) + "\n")
     os.chmod(path, 0o600)
     return path

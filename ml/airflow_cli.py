@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ml.access import ensure_airflow_password
+from ml.airflow_records import record_dag_test_run
 from ml.settings import (
     FORCE_PUBLISH_VAR,
     HOME_VAR,
@@ -40,6 +41,12 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     examples are off, parallelism fits two cores, and the UI binds to loopback only.
     """
     env = dict(os.environ)
+    # Airflow starts its components as `airflow ...` looked up on PATH (standalone does):
+    # this venv's bin first, so it works from `.venv/bin/salespipe` without activation.
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bin_dir, *env.get("PATH", "").split(os.pathsep)]).rstrip(
+        os.pathsep
+    )
     env.update(
         {
             HOME_VAR: str(settings.home),
@@ -56,6 +63,12 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
             # task logs private like everything under the home (Airflow chmods them 775/664)
             "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
             "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
+            # Tasks reach the API server on loopback (it listens on nothing else).
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://127.0.0.1:8080/execution/",
+            # The UI's login: salespipe writes the password there at mode 600, never prints it.
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(
+                settings.airflow_password_file
+            ),
             **TELEMETRY_OPT_OUTS,
         }
     )
@@ -142,6 +155,9 @@ def run_dag_for_date(
             tail.append(line.rstrip())
             if progress and _is_progress_line(line):
                 progress(line.rstrip())
+    # Task logs where the UI reads them, and the run's real start (ml/airflow_records.py),
+    # for a failed run too: that is when its logs matter most.
+    record_dag_test_run(settings, dag_id, log_file)
     if process.returncode != 0:
         raise AirflowRunError(
             f"DAG {dag_id} failed for {business_date} (exit {process.returncode}). "

@@ -16,7 +16,7 @@ from ml.access import secure_home
 from ml.audit import audited
 from ml.cli_models import add_models_parser
 from ml.cli_privacy import add_privacy_parser
-from ml.settings import Settings, load_settings
+from ml.settings import HOME_VAR, Settings, load_settings
 
 log = logging.getLogger("salespipe")
 
@@ -70,6 +70,7 @@ def _arguments(args: argparse.Namespace) -> dict:
 def _is_known_failure(exc: Exception) -> bool:
     from ml.airflow_cli import AirflowRunError
     from ml.cli_models import WarehouseBusyError
+    from ml.cli_state import MissingStateError
     from ml.mapping import MappingError
     from ml.quality.outcomes import QualityGateError
     from ml.registry.aliases import NoPreviousChampionError
@@ -90,62 +91,111 @@ def _is_known_failure(exc: Exception) -> bool:
             MappingError,
             NoPreviousChampionError,
             WarehouseBusyError,
+            MissingStateError,
         ),
     )
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """``--help`` that shows every option's default (argparse's own formatter also prints
+    "(default: None)" and "(default: False)", which say nothing)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = action.default not in (None, False, argparse.SUPPRESS)
+        if shown and action.option_strings and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="salespipe", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="salespipe",
+        description=__doc__,
+        formatter_class=HelpFormatter,
+        epilog=(
+            f"State lives in ${HOME_VAR} (default: .salespipe in the current folder); "
+            "`salespipe info` prints where."
+        ),
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    generate = commands.add_parser("generate", help="write a synthetic CRM landing zone")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
+
+    generate = command("generate", "write a synthetic CRM landing zone")
     generate.add_argument("--out", type=Path, required=True, help="landing folder to write")
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--leads", type=int, default=20_000)
-    generate.add_argument("--start", type=_iso_date, default=date(2024, 1, 1))
-    generate.add_argument("--days", type=int, default=730)
+    generate.add_argument("--seed", type=int, default=42, help="random seed; same seed, same data")
+    generate.add_argument("--leads", type=int, default=20_000, help="how many leads to create")
+    generate.add_argument(
+        "--start", type=_iso_date, default=date(2024, 1, 1), help="first delivery day"
+    )
+    generate.add_argument("--days", type=int, default=730, help="how many daily deliveries")
     generate.add_argument(
         "--drift-from",
         type=_iso_date,
-        help="from this day on, leads come from a shifted source mix and bigger companies",
+        help="from this day on, leads come from a shifted source mix and bigger companies "
+        "(default: no drift)",
     )
     generate.add_argument(
         "--drift-strength", type=float, default=1.0, help="how far the drift goes, in (0, 1]"
     )
     generate.set_defaults(handler=_generate)
 
-    ingest = commands.add_parser("ingest", help="load a landing zone into the raw layer")
-    ingest.add_argument("--landing", type=Path, required=True)
-    ingest.add_argument("--mapping", type=Path, help="YAML mapping for a non-contract export")
-    ingest.add_argument("--up-to", type=_iso_date, help="ignore deliveries dated after this")
+    ingest = command("ingest", "load a landing zone into the raw layer")
+    ingest.add_argument(
+        "--landing", type=Path, required=True, help="landing zone (or, with --mapping, an export)"
+    )
+    ingest.add_argument(
+        "--mapping",
+        type=Path,
+        help="YAML mapping for an export in another shape (default: the landing zone is "
+        "already in the contract's shape)",
+    )
+    ingest.add_argument(
+        "--up-to",
+        type=_iso_date,
+        help="ignore deliveries dated after this (default: load every delivery)",
+    )
     ingest.set_defaults(handler=_ingest)
 
-    run = commands.add_parser("run", help="run the nightly pipeline for a business date")
-    run.add_argument("--date", type=_iso_date, required=True, dest="business_date")
+    run = command("run", "run the nightly pipeline for a business date")
+    run.add_argument(
+        "--date",
+        type=_iso_date,
+        required=True,
+        dest="business_date",
+        help="the business date (YYYY-MM-DD) whose deliveries the night processes",
+    )
     run.add_argument(
         "--force-publish",
         action="store_true",
-        help="publish even when the night falls far short of the last published one",
+        help="publish even when the night falls far short of the last published one "
+        "(default: such a night fails before publishing)",
     )
     run.set_defaults(handler=_run)
 
-    demo = commands.add_parser("demo", help="generate, ingest, run and show what was built")
-    demo.add_argument("--leads", type=int, default=DEMO_LEADS)
-    demo.add_argument("--days", type=int, default=DEMO_DAYS)
-    demo.add_argument("--seed", type=int, default=42)
+    demo = command("demo", "generate, ingest, run and show what was built")
+    demo.add_argument("--leads", type=int, default=DEMO_LEADS, help="how many leads to create")
+    demo.add_argument("--days", type=int, default=DEMO_DAYS, help="how many daily deliveries")
+    demo.add_argument("--seed", type=int, default=42, help="random seed; same seed, same data")
     demo.set_defaults(handler=_demo)
 
-    info = commands.add_parser("info", help="print where everything lives")
-    info.add_argument("--json", action="store_true", help="one JSON object")
+    info = command("info", "print where everything lives")
+    info.add_argument("--json", action="store_true", help="print one JSON object instead")
     info.set_defaults(handler=_info)
 
-    airflow = commands.add_parser(
+    airflow = command(
         "airflow",
-        help="run the Airflow CLI on this install's state, e.g. `salespipe airflow standalone`",
+        "run the Airflow CLI on this install's state, e.g. `salespipe airflow standalone`",
     )
-    airflow.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    airflow.add_argument(
+        "airflow_args",
+        nargs=argparse.REMAINDER,
+        help="arguments for Airflow's own CLI (`salespipe airflow --help` lists this command's)",
+    )
     airflow.set_defaults(handler=_airflow)
-    add_models_parser(commands, _iso_date)
+    add_models_parser(commands, _iso_date, HelpFormatter)
     add_privacy_parser(commands)
     return parser
 
@@ -289,12 +339,14 @@ def _recorded_failure(settings: Settings, business_date: date) -> str | None:
 
 
 def _run_nightly(settings: Settings, business_date: date) -> None:
+    from ml.cli_state import where_salespipe_looked
     from ml.nightly import run_night
 
     if not settings.landing.is_dir():
         raise UsageError(
             f"No landing folder at {settings.landing}. Write one with `salespipe generate "
-            f"--out {settings.landing}`, or point SALESPIPE_LANDING at your deliveries."
+            f"--out {settings.landing}`, or point SALESPIPE_LANDING at your deliveries. "
+            + where_salespipe_looked(settings)
         )
     run_night(settings, business_date, progress=lambda line: log.info("  | %s", line[:200]))
 
@@ -323,8 +375,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> None:
     log.info("")
     log.info(
         "Airflow UI on this state:  salespipe airflow standalone   "
-        "(then http://127.0.0.1:8080; the admin password is written to %s)",
-        settings.airflow_home / "simple_auth_manager_passwords.json.generated",
+        "(then http://127.0.0.1:8080, user admin; the password is in %s)",
+        settings.airflow_password_file,
     )
     log.info("Everything salespipe keeps:  salespipe info")
 
@@ -456,6 +508,14 @@ def _print_drift(settings: Settings, business_date: date) -> None:
 
 def _info(args: argparse.Namespace, settings: Settings) -> None:
     info = settings.as_info()
+    if not settings.home.exists():
+        from ml.cli_state import where_salespipe_looked
+
+        print(
+            f"Nothing is kept at {settings.home} yet (`salespipe demo` or `salespipe run` "
+            "fills it). " + where_salespipe_looked(settings),
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(info, indent=2))
         return
@@ -470,9 +530,38 @@ def _airflow(args: argparse.Namespace, settings: Settings) -> int:
     from ml.access import ensure_airflow_password
     from ml.airflow_cli import airflow_command, airflow_environment
 
-    settings.airflow_home.mkdir(parents=True, exist_ok=True)
+    if args.airflow_args[:1] == ["standalone"]:
+        return _airflow_standalone(args.airflow_args[1:], settings)
+    _require_airflow_home(settings)
     ensure_airflow_password(settings)  # 600, and Airflow does not print it (ml.access)
     return subprocess.call(airflow_command(*args.airflow_args), env=airflow_environment(settings))
+
+
+def _require_airflow_home(settings: Settings) -> None:
+    from ml.cli_state import require_state
+
+    require_state(
+        settings,
+        settings.airflow_home,
+        "there are no runs to show; `salespipe demo` or `salespipe run` makes them",
+    )
+
+
+def _airflow_standalone(argv: list[str], settings: Settings) -> int:
+    """salespipe's own `standalone`: every component from this venv, on 127.0.0.1, all
+    stopped together (see ml/airflow_local.py)."""
+    from ml.airflow_local import run_standalone
+
+    parser = argparse.ArgumentParser(
+        prog="salespipe airflow standalone",
+        description="Airflow's API server, scheduler, DAG processor and triggerer on this "
+        "install's state, on 127.0.0.1; Ctrl-C or SIGTERM stops them all",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--port", type=int, default=8080, help="port of the UI on 127.0.0.1")
+    options = parser.parse_args(argv)
+    _require_airflow_home(settings)
+    return run_standalone(settings, port=options.port, say=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import subprocess
-import sys
-from pathlib import Path
 
 from ml.settings import Settings
 
@@ -30,36 +27,52 @@ class WarehouseBusyError(RuntimeError):
     """Another process (a nightly run) holds the working warehouse."""
 
 
-def add_models_parser(commands, iso_date) -> None:
-    """Register ``salespipe models ...`` on the main parser's sub-commands."""
-    models = commands.add_parser("models", help="list, train, roll back models; the MLflow UI")
+def add_models_parser(commands, iso_date, formatter_class=argparse.HelpFormatter) -> None:
+    """Add ``salespipe models ...`` to the main parser's sub-commands."""
+
+    def parser(where, name: str, help: str) -> argparse.ArgumentParser:
+        return where.add_parser(name, help=help, description=help, formatter_class=formatter_class)
+
+    models = parser(commands, "models", "list, train, roll back models; the MLflow UI")
     actions = models.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="versions, aliases and gate decisions")
-    listing.add_argument("use_case", choices=sorted(USE_CASES))
+    use_case_help = "which model: " + " or ".join(sorted(USE_CASES))
+    listing = parser(actions, "list", "versions, aliases and gate decisions")
+    listing.add_argument("use_case", choices=sorted(USE_CASES), help=use_case_help)
     listing.set_defaults(handler=_list)
-    rollback = actions.add_parser("rollback", help="move champion back to the previous one")
-    rollback.add_argument("use_case", choices=sorted(USE_CASES))
-    rollback.add_argument("--reason", help="why, for monitoring.model_promotions")
-    rollback.set_defaults(handler=_rollback)
-    promote = actions.add_parser(
-        "promote", help="make a version champion by hand, with who and why (even gate-failed)"
+    rollback = parser(actions, "rollback", "move champion back to the previous one")
+    rollback.add_argument("use_case", choices=sorted(USE_CASES), help=use_case_help)
+    rollback.add_argument(
+        "--reason",
+        help="why, recorded in monitoring.model_promotions (default: none recorded)",
     )
-    promote.add_argument("use_case", choices=sorted(USE_CASES))
+    rollback.set_defaults(handler=_rollback)
+    promote = parser(
+        actions, "promote", "make a version champion by hand, with who and why (even gate-failed)"
+    )
+    promote.add_argument("use_case", choices=sorted(USE_CASES), help=use_case_help)
     promote.add_argument("--version", required=True, help="the version number to promote")
     promote.add_argument("--reason", required=True, help="why; kept on the version and logged")
     promote.set_defaults(handler=_promote)
-    train = actions.add_parser("train", help="train now through Airflow (then the gate)")
-    train.add_argument("use_case", choices=sorted(USE_CASES))
-    train.add_argument("--date", type=iso_date, required=True, dest="business_date")
+    train = parser(actions, "train", "train now through Airflow (then the gate)")
+    train.add_argument("use_case", choices=sorted(USE_CASES), help=use_case_help)
+    train.add_argument(
+        "--date",
+        type=iso_date,
+        required=True,
+        dest="business_date",
+        help="the business date (YYYY-MM-DD) to train as of",
+    )
     train.set_defaults(handler=_train)
-    ui = actions.add_parser("ui", help="the MLflow UI on this install's store (127.0.0.1)")
-    ui.add_argument("--port", type=int, default=5000)
+    ui = parser(actions, "ui", "the MLflow UI on this install's store (127.0.0.1, with a login)")
+    ui.add_argument("--port", type=int, default=5000, help="port on 127.0.0.1")
     ui.set_defaults(handler=_ui)
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> None:
+    from ml.cli_state import require_state
     from ml.registry.tracking import configure_mlflow
 
+    require_state(settings, settings.mlflow_store, "there is no model to list")
     configure_mlflow(settings)
     import mlflow
 
@@ -111,11 +124,13 @@ def _lead_quality(tags: dict[str, str]) -> str:
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
+    from ml.cli_state import require_state
     from ml.nightly import published_business_date
     from ml.registry.aliases import rollback_champion
     from ml.registry.tracking import configure_mlflow
     from ml.warehouse.steps import republish_for_readers
 
+    require_state(settings, settings.mlflow_store, "there is no champion to roll back")
     configure_mlflow(settings)
     import mlflow
 
@@ -182,8 +197,10 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
 
 def _train(args: argparse.Namespace, settings: Settings) -> None:
     from ml.airflow_cli import migrate_metadata_db, run_dag_for_date
+    from ml.cli_state import require_state
 
     dag_id = USE_CASES[args.use_case][1]
+    require_state(settings, settings.work_warehouse, "there are no marts to train on")
     migrate_metadata_db(settings)
     log_file = settings.home / "logs" / f"{dag_id}_{args.business_date}.log"
     log.info("Running DAG %s for %s (log: %s) ...", dag_id, args.business_date, log_file)
@@ -199,14 +216,14 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
-    from ml.registry.tracking import configure_mlflow
+    from ml.cli_state import require_state
+    from ml.processes import serve_until_stopped
+    from ml.registry.ui import ADMIN, HOST, admin_password_file, ui_server
 
-    configure_mlflow(settings)
-    command = [
-        str(Path(sys.executable).with_name("mlflow")), "ui",
-        "--backend-store-uri", settings.mlflow_tracking_uri,
-        "--default-artifact-root", settings.mlflow_artifacts.as_uri(),
-        "--host", "127.0.0.1", "--port", str(args.port), "--workers", "1",
-    ]  # fmt: skip
-    log.info("MLflow UI on http://127.0.0.1:%d (Ctrl-C to stop)", args.port)
-    return subprocess.call(command)
+    require_state(settings, settings.mlflow_store, "there are no runs or models to show")
+    command, env = ui_server(settings, args.port)
+    log.info(
+        "MLflow UI on http://%s:%d  user %s, password in %s (Ctrl-C stops it)",
+        HOST, args.port, ADMIN, admin_password_file(settings),
+    )  # fmt: skip
+    return serve_until_stopped({"mlflow": (command, env)}, say=lambda line: print(line, flush=True))

@@ -73,6 +73,9 @@ class Settings:
     # Who is acting, for the audit log, when the OS user is not the person (a team
     # deployment passes its Airflow or MLflow user); default the OS user.
     actor: str | None = None
+    # Whether SALESPIPE_HOME chose ``home`` (else it is the default in the working folder):
+    # a command that finds no state there says which.
+    home_from_environment: bool = False
 
     @property
     def config_file(self) -> Path:
@@ -112,6 +115,12 @@ class Settings:
         return load_section(self.config_file, "drift", DriftConfig)
 
     @property
+    def airflow_password_file(self) -> Path:
+        """The Airflow UI's ``admin`` password (JSON ``{"admin": "..."}``), made at mode 600
+        by salespipe (``ml.access``) so that Airflow never generates and prints one."""
+        return self.home / "secrets" / "airflow_passwords.json"
+
+    @property
     def warehouse(self) -> Path:
         """The published, read-only copy that BI tools open. Replaced atomically each night."""
         return self.home / "warehouse" / "salespipe.duckdb"
@@ -138,6 +147,11 @@ class Settings:
     @property
     def mlflow_tracking_uri(self) -> str:
         return f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def mlflow_store(self) -> Path:
+        """The SQLite file behind :attr:`mlflow_tracking_uri`."""
+        return self.home / "mlflow" / "mlflow.db"
 
     @property
     def mlflow_artifacts(self) -> Path:
@@ -231,4 +245,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         bi_group=env.get(BI_GROUP_VAR) or None,
         published_mode=published_mode,
         actor=env.get(AUDIT_ACTOR_VAR) or None,
+        home_from_environment=bool(env.get(HOME_VAR)),
     )

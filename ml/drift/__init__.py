@@ -5,13 +5,35 @@ load the champion's reference from MLflow and write ``monitoring.*``. Evidently 
 imported only when a comparison runs, so importing this package stays cheap.
 """
 
-from ml.drift.config import DriftConfig
-from ml.drift.data_drift import DriftResult, measure_data_drift
-from ml.drift.performance import realised_forecast_performance, realised_lead_performance
-from ml.drift.prediction_drift import measure_prediction_drift
-from ml.drift.reference import PREDICTION, reference_sample, sample_rows
-from ml.drift.report import drift_report_path, save_drift_report
-from ml.drift.trigger import RetrainDecision, decide_retraining
+# Names are imported on first use (PEP 562), so that reading one small module of this
+# package (its config, say, when the CLI checks salespipe.yml) does not pull in the
+# heavy libraries the rest needs.
+_EXPORTS = {
+    "DriftConfig": "ml.drift.config",
+    "DriftResult": "ml.drift.data_drift",
+    "measure_data_drift": "ml.drift.data_drift",
+    "realised_forecast_performance": "ml.drift.performance",
+    "realised_lead_performance": "ml.drift.performance",
+    "measure_prediction_drift": "ml.drift.prediction_drift",
+    "PREDICTION": "ml.drift.reference",
+    "reference_sample": "ml.drift.reference",
+    "sample_rows": "ml.drift.reference",
+    "drift_report_path": "ml.drift.report",
+    "save_drift_report": "ml.drift.report",
+    "RetrainDecision": "ml.drift.trigger",
+    "decide_retraining": "ml.drift.trigger",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PREDICTION",

@@ -24,13 +24,36 @@ at one origin), ``accuracy`` (MASE, sMAPE, coverage), ``backtest`` (rolling orig
 (open-opportunity expected revenue), ``plots``.
 """
 
-from ml.forecasting.backtest import BacktestResult, run_backtest
-from ml.forecasting.config import GRAINS, MODELS, ForecastConfig
-from ml.forecasting.forecaster import FORECAST_COLUMNS, RevenueForecaster
-from ml.forecasting.pipeline import PIPELINE_COLUMNS, pipeline_forecast
-from ml.forecasting.plots import backtest_figure
-from ml.forecasting.series import SeriesSet, build_series, market_covariates
-from ml.forecasting.train import fit_forecaster
+# Names are imported on first use (PEP 562), so that reading one small module of this
+# package (its config, say, when the CLI checks salespipe.yml) does not pull in the
+# heavy libraries the rest needs.
+_EXPORTS = {
+    "BacktestResult": "ml.forecasting.backtest",
+    "run_backtest": "ml.forecasting.backtest",
+    "GRAINS": "ml.forecasting.config",
+    "MODELS": "ml.forecasting.config",
+    "ForecastConfig": "ml.forecasting.config",
+    "FORECAST_COLUMNS": "ml.forecasting.forecaster",
+    "RevenueForecaster": "ml.forecasting.forecaster",
+    "PIPELINE_COLUMNS": "ml.forecasting.pipeline",
+    "pipeline_forecast": "ml.forecasting.pipeline",
+    "backtest_figure": "ml.forecasting.plots",
+    "SeriesSet": "ml.forecasting.series",
+    "build_series": "ml.forecasting.series",
+    "market_covariates": "ml.forecasting.series",
+    "fit_forecaster": "ml.forecasting.train",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FORECAST_COLUMNS",

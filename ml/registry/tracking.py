@@ -9,6 +9,9 @@ from __future__ import annotations
 from ml.settings import Settings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
+# MLflow 3's UI shows an experiment as GenAI (traces first) or as classic machine learning
+# (runs, metrics, models) by this tag; these experiments are machine learning.
+EXPERIMENT_KIND, MACHINE_LEARNING = "mlflow.experimentKind", "custom_model_development"
 
 
 def configure_mlflow(settings: Settings) -> None:
@@ -29,8 +32,13 @@ def use_experiment(settings: Settings, name: str) -> str:
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is None:
         location = (settings.mlflow_artifacts / name).as_uri()
-        experiment_id = mlflow.create_experiment(name, artifact_location=location)
+        experiment_id = mlflow.create_experiment(
+            name, artifact_location=location, tags={EXPERIMENT_KIND: MACHINE_LEARNING}
+        )
     else:
         experiment_id = experiment.experiment_id
+        if experiment.tags.get(EXPERIMENT_KIND) != MACHINE_LEARNING:  # made by an older version
+            client = mlflow.MlflowClient()
+            client.set_experiment_tag(experiment_id, EXPERIMENT_KIND, MACHINE_LEARNING)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id

@@ -160,7 +160,7 @@ def test_every_file_a_night_creates_is_private_and_the_published_one_is_for_bi(n
         assert stat.S_IMODE(folder.stat().st_mode) == (0o710 if group else 0o700)
     if group:
         assert grp.getgrgid(published_file.stat().st_gid).gr_name == group
-    password = home / "airflow" / "simple_auth_manager_passwords.json.generated"
+    password = home / "secrets" / "airflow_passwords.json"
     assert stat.S_IMODE(password.stat().st_mode) == 0o600
     secret = password.read_text().split('"')[3]
     assert secret not in out  # salespipe run never printed it
