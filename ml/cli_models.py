@@ -98,7 +98,9 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> None:
         )
     try:
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            old, new = rollback_champion(mlflow.MlflowClient(), con, name, args.reason)
+            old, new = rollback_champion(
+                mlflow.MlflowClient(), con, name, args.reason, actor=settings.mlflow_username
+            )
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
@@ -133,6 +135,10 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
     from ml.registry.tracking import configure_mlflow
 
+    if settings.mlflow_is_remote:
+        log.info("This install uses the tracking server %s: open it in a browser and log in.",
+                 settings.mlflow_tracking_uri)  # fmt: skip
+        return 0
     configure_mlflow(settings)
     command = [
         str(Path(sys.executable).with_name("mlflow")), "ui",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +23,11 @@ PII_KEY_VAR = "SALESPIPE_PII_KEY"
 DBT_THREADS_VAR = "SALESPIPE_DBT_THREADS"
 DUCKDB_MEMORY_VAR = "SALESPIPE_DUCKDB_MEMORY_LIMIT"
 CONFIG_VAR = "SALESPIPE_CONFIG"
+# A team deployment's MLflow tracking server (docs/deployment.md). Unset: the embedded
+# SQLite store under home. The credentials are MLflow's own variables, read here.
+MLFLOW_URI_VAR = "SALESPIPE_MLFLOW_TRACKING_URI"
+MLFLOW_USER_VAR = "MLFLOW_TRACKING_USERNAME"
+MLFLOW_PASSWORD_VAR = "MLFLOW_TRACKING_PASSWORD"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -55,6 +60,10 @@ class Settings:
     duckdb_memory_limit: str = "6GB"
     # The per-install YAML configuration (ml.config_file); default <home>/salespipe.yml.
     config_path: Path | None = None
+    # A remote tracking server (http[s]://...) and the account salespipe uses on it.
+    mlflow_server_uri: str | None = None
+    mlflow_username: str | None = None
+    mlflow_password: str | None = field(default=None, repr=False)
 
     @property
     def config_file(self) -> Path:
@@ -109,7 +118,20 @@ class Settings:
 
     @property
     def mlflow_tracking_uri(self) -> str:
-        return f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+        """The tracking server when one is configured, else the embedded SQLite store."""
+        return self.mlflow_server_uri or f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def mlflow_is_remote(self) -> bool:
+        """True when runs and models go to a tracking server (artifacts are its business)."""
+        return self.mlflow_server_uri is not None
+
+    def export_mlflow_credentials(self) -> None:
+        """Hand the tracking server's account to MLflow's client, which reads it from the
+        environment of the process at each request. No-op for the embedded store."""
+        if self.mlflow_is_remote and self.mlflow_username and self.mlflow_password:
+            os.environ[MLFLOW_USER_VAR] = self.mlflow_username
+            os.environ[MLFLOW_PASSWORD_VAR] = self.mlflow_password
 
     @property
     def mlflow_artifacts(self) -> Path:
@@ -171,7 +193,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment (or the mapping given, for tests).
 
     Raises:
-        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number.
+        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number, or a
+            tracking server is configured without both halves of its credentials.
     """
     env = os.environ if environ is None else environ
     home = Path(env.get(HOME_VAR) or ".salespipe").expanduser().resolve()
@@ -181,6 +204,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(
             f"{DBT_THREADS_VAR} must be a positive whole number, got {threads_text!r}."
         )
+    server_uri = env.get(MLFLOW_URI_VAR) or None
+    username, password = env.get(MLFLOW_USER_VAR) or None, env.get(MLFLOW_PASSWORD_VAR) or None
+    if server_uri is not None:
+        if not server_uri.startswith(("http://", "https://")):
+            raise ValueError(
+                f"{MLFLOW_URI_VAR} must be the tracking server's http(s):// address, got "
+                f"{server_uri!r}. Unset it to use the embedded store under {home}."
+            )
+        if bool(username) != bool(password):
+            raise ValueError(
+                f"{MLFLOW_URI_VAR} is set and only one of {MLFLOW_USER_VAR} and "
+                f"{MLFLOW_PASSWORD_VAR} is: set both to the account salespipe uses on the "
+                "tracking server (the nightly service account, not an admin)."
+            )
     return Settings(
         home=home,
         landing=landing,
@@ -188,4 +225,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         pii_key_override=env.get(PII_KEY_VAR) or None,
         duckdb_memory_limit=env.get(DUCKDB_MEMORY_VAR) or "6GB",
         config_path=Path(env[CONFIG_VAR]).expanduser().resolve() if env.get(CONFIG_VAR) else None,
+        mlflow_server_uri=server_uri.rstrip("/") if server_uri else None,
+        mlflow_username=username if server_uri else None,
+        mlflow_password=password if server_uri else None,
     )
