@@ -212,6 +212,26 @@ class ProcessGroup:
         self.log.close()
 
 
+def stop_all(groups: list[ProcessGroup], timeout: float = 30) -> None:
+    """SIGTERM every group at once, wait for them together, SIGKILL what is left."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10)):
+        for group in groups:
+            try:
+                os.killpg(group.pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            for group in groups:
+                group.process.poll()
+            if all(group_is_gone(group.pid) for group in groups):
+                break
+            time.sleep(0.5)
+    for group in groups:
+        group.process.poll()
+        group.log.close()
+
+
 def group_is_gone(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
