@@ -145,6 +145,44 @@ def ensure_chromium() -> None:
             _run(install)
     except (OSError, subprocess.CalledProcessError) as exc:
         print(f"Could not install Chromium ({exc}); the browser tests will say so.", flush=True)
+# The deployment test (tests/deploy/) runs docker-compose.yml's configuration natively on
+# this machine's PostgreSQL and Redis: start them when installed but down.
+SERVICES = {
+    "PostgreSQL": (5432, "pg_ctlcluster", "pg_ctlcluster --skip-systemctl-redirect "
+                   "$(ls /etc/postgresql) main start"),
+    "Redis": (6379, "redis-server", "redis-server --daemonize yes --bind 127.0.0.1 -::1 "
+              "--port 6379 --save '' --appendonly no --dir /var/lib/redis "
+              "--logfile /var/log/redis/ci.log"),
+}  # fmt: skip
+
+
+def ensure_services() -> None:
+    """Make sure PostgreSQL and Redis answer on 127.0.0.1, starting them if installed."""
+    import shutil
+    import socket
+    import time
+
+    def up(port: int) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return True
+        except OSError:
+            return False
+
+    for name, (port, program, start) in SERVICES.items():
+        if up(port):
+            continue
+        if shutil.which(program) is None:
+            print(f"{name} is not installed: the deployment tests will skip (or fail in CI).")
+            continue
+        print(f"Starting {name}: {start}", flush=True)
+        subprocess.run(start, shell=True, check=False)
+        for _ in range(30):
+            if up(port):
+                break
+            time.sleep(1)
+        else:
+            print(f"{name} did not come up on 127.0.0.1:{port}.")
 
 
 def _exec(program: str, *args: str) -> None:
@@ -166,6 +204,7 @@ def main(argv: list[str]) -> None:
     elif command == "test":
         setup()
         ensure_chromium()
+        ensure_services()
         _exec("pytest", *rest)
     else:
         sys.exit(__doc__)

@@ -142,7 +142,9 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> None:
         )
     try:
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            old, new = rollback_champion(mlflow.MlflowClient(), con, name, args.reason)
+            old, new = rollback_champion(
+                mlflow.MlflowClient(), con, name, args.reason, actor=settings.mlflow_username
+            )
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
@@ -220,6 +222,10 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
     from ml.processes import serve_until_stopped
     from ml.registry.ui import ADMIN, HOST, admin_password_file, ui_server
 
+    if settings.mlflow_is_remote:
+        log.info("This install uses the tracking server %s: open it in a browser and log in.",
+                 settings.mlflow_tracking_uri)  # fmt: skip
+        return 0
     require_state(settings, settings.mlflow_store, "there are no runs or models to show")
     command, env = ui_server(settings, args.port)
     log.info(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,11 @@ FAULT_POINT_VAR = "SALESPIPE_FAULT_POINT"
 BI_GROUP_VAR = "SALESPIPE_BI_GROUP"
 PUBLISHED_MODE_VAR = "SALESPIPE_PUBLISHED_MODE"
 AUDIT_ACTOR_VAR = "SALESPIPE_ACTOR"
+# A team deployment's MLflow tracking server (docs/deployment.md). Unset: the embedded
+# SQLite store under home. The credentials are MLflow's own variables, read here.
+MLFLOW_URI_VAR = "SALESPIPE_MLFLOW_TRACKING_URI"
+MLFLOW_USER_VAR = "MLFLOW_TRACKING_USERNAME"
+MLFLOW_PASSWORD_VAR = "MLFLOW_TRACKING_PASSWORD"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -76,6 +81,10 @@ class Settings:
     # Whether SALESPIPE_HOME chose ``home`` (else it is the default in the working folder):
     # a command that finds no state there says which.
     home_from_environment: bool = False
+    # A remote tracking server (http[s]://...) and the account salespipe uses on it.
+    mlflow_server_uri: str | None = None
+    mlflow_username: str | None = None
+    mlflow_password: str | None = field(default=None, repr=False)
 
     @property
     def config_file(self) -> Path:
@@ -146,7 +155,20 @@ class Settings:
 
     @property
     def mlflow_tracking_uri(self) -> str:
-        return f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+        """The tracking server when one is configured, else the embedded SQLite store."""
+        return self.mlflow_server_uri or f"sqlite:///{self.home / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def mlflow_is_remote(self) -> bool:
+        """True when runs and models go to a tracking server (artifacts are its business)."""
+        return self.mlflow_server_uri is not None
+
+    def export_mlflow_credentials(self) -> None:
+        """Hand the tracking server's account to MLflow's client, which reads it from the
+        environment of the process at each request. No-op for the embedded store."""
+        if self.mlflow_is_remote and self.mlflow_username and self.mlflow_password:
+            os.environ[MLFLOW_USER_VAR] = self.mlflow_username
+            os.environ[MLFLOW_PASSWORD_VAR] = self.mlflow_password
 
     @property
     def mlflow_store(self) -> Path:
@@ -213,8 +235,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment (or the mapping given, for tests).
 
     Raises:
-        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number, or
-            ``SALESPIPE_PUBLISHED_MODE`` not an octal mode.
+        ValueError: when ``SALESPIPE_DBT_THREADS`` is not a positive whole number,
+            ``SALESPIPE_PUBLISHED_MODE`` not an octal mode, or a tracking server is
+            configured without both halves of its credentials.
     """
     env = os.environ if environ is None else environ
     home = Path(env.get(HOME_VAR) or ".salespipe").expanduser().resolve()
@@ -233,6 +256,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ValueError(
             f"{PUBLISHED_MODE_VAR} must be an octal file mode such as 640, got {mode_text!r}."
         )
+    server_uri = env.get(MLFLOW_URI_VAR) or None
+    username, password = env.get(MLFLOW_USER_VAR) or None, env.get(MLFLOW_PASSWORD_VAR) or None
+    if server_uri is not None:
+        if not server_uri.startswith(("http://", "https://")):
+            raise ValueError(
+                f"{MLFLOW_URI_VAR} must be the tracking server's http(s):// address, got "
+                f"{server_uri!r}. Unset it to use the embedded store under {home}."
+            )
+        if bool(username) != bool(password):
+            raise ValueError(
+                f"{MLFLOW_URI_VAR} is set and only one of {MLFLOW_USER_VAR} and "
+                f"{MLFLOW_PASSWORD_VAR} is: set both to the account salespipe uses on the "
+                "tracking server (the nightly service account, not an admin)."
+            )
     return Settings(
         home=home,
         landing=landing,
@@ -246,4 +283,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         published_mode=published_mode,
         actor=env.get(AUDIT_ACTOR_VAR) or None,
         home_from_environment=bool(env.get(HOME_VAR)),
+        mlflow_server_uri=server_uri.rstrip("/") if server_uri else None,
+        mlflow_username=username if server_uri else None,
+        mlflow_password=password if server_uri else None,
     )

@@ -183,9 +183,15 @@ def promote_by_hand(
 
 
 def rollback_champion(
-    client, con: duckdb.DuckDBPyConnection, model_name: str, reason: str | None = None
+    client,
+    con: duckdb.DuckDBPyConnection,
+    model_name: str,
+    reason: str | None = None,
+    actor: str | None = None,
 ) -> tuple[str, str]:
     """Move ``champion`` back to the previous champion. Returns (from, to).
+
+    ``actor`` is who asked (the tracking server's account); default the OS user.
 
     Raises:
         NoPreviousChampionError: no champion, or no earlier one in the history.
@@ -206,7 +212,7 @@ def rollback_champion(
         alias=CHAMPION,
         version=target,
         action=history.ROLLBACK,
-        moved_by=f"salespipe models rollback (user {getpass.getuser()})",
+        moved_by=f"salespipe models rollback (user {actor or getpass.getuser()})",
         reason=reason or f"rolled back from version {current}",
     )
     return current, target

@@ -1,7 +1,10 @@
 """Pointing MLflow at the install's own store, explicitly, in every process.
 
 The embedded default is a SQLite tracking store and a local artifact folder under
-``$SALESPIPE_HOME/mlflow`` (the file store is deprecated and raises in MLflow 3).
+``$SALESPIPE_HOME/mlflow`` (the file store is deprecated and raises in MLflow 3). A team
+deployment sets ``SALESPIPE_MLFLOW_TRACKING_URI`` to its tracking server (basic auth,
+``mlflow/``); the code path is the same, only the URI, the account and where artifacts
+go differ: the server stores them (``--serve-artifacts``), so no local folder is made.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ EXPERIMENT_KIND, MACHINE_LEARNING = "mlflow.experimentKind", "custom_model_devel
 
 
 def configure_mlflow(settings: Settings) -> None:
-    """Set the tracking and registry URIs of this process to the install's store."""
+    """Set the tracking and registry URIs of this process to the install's store (and,
+    for a tracking server, its credentials)."""
     import mlflow
 
-    settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
+    if settings.mlflow_is_remote:
+        settings.export_mlflow_credentials()
+    else:
+        settings.mlflow_artifacts.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     mlflow.set_registry_uri(settings.mlflow_tracking_uri)
 
@@ -31,7 +38,10 @@ def use_experiment(settings: Settings, name: str) -> str:
     configure_mlflow(settings)
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is None:
-        location = (settings.mlflow_artifacts / name).as_uri()
+        # A tracking server picks the location itself (its proxied artifact store).
+        location = (
+            None if settings.mlflow_is_remote else (settings.mlflow_artifacts / name).as_uri()
+        )
         experiment_id = mlflow.create_experiment(
             name, artifact_location=location, tags={EXPERIMENT_KIND: MACHINE_LEARNING}
         )
