@@ -37,8 +37,8 @@ from ml.settings import load_settings
 
 def reference_probability(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: int):
     """HistGradientBoosting with its own categorical support, on the same inputs."""
-    # a column empty in every training row carries nothing (and HGB cannot bin it)
-    present = train.columns[train.notna().any()]
+    # a column empty or constant in every training row carries nothing (HGB cannot bin it)
+    present = train.columns[train.nunique(dropna=True) > 1]
     train, test = train[present].copy(), test[present].copy()
     categorical = [c for c in train.columns if train[c].dtype == object]
     for column in categorical:
