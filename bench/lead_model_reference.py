@@ -123,15 +123,18 @@ def main() -> None:
     low, high = paired_bootstrap(holdout, y_holdout, champion, reference, ages, config.seed)
     print(f"training rows: {'final states' if final_state else 'snapshots'}, split {split.method}, "
           f"holdout {holdout['lead_id'].nunique():,} leads ({int(y_holdout.sum()):,} converted)")
-    print("| model | per-lead AUC | " + " | ".join(f"age {a}" for a in sorted(ours.points)) + " |")
-    print("|---|---|" + "---|" * len(ours.points))
+    ages_shown = sorted(ours.points)
+    print("| model | per-lead AUC |" + "".join(f" age {a} |" for a in ages_shown))
+    print("|---|---|" + "---|" * len(ages_shown))
     for name, result in (
         (f"lead_scoring v{version.version} ({version.tags.get('estimator', '?')})", ours),
         ("HistGradientBoosting reference", theirs),
     ):
-        points = " | ".join(f"{result.points[a].roc_auc:.3f}" for a in sorted(ours.points)
-                            if a in result.points)  # fmt: skip
-        print(f"| {name} | {result.headline_auc:.3f} | {points} |")
+        points = "".join(
+            f" {result.points[a].roc_auc:.3f} |" if a in result.points else " - |"
+            for a in ages_shown
+        )
+        print(f"| {name} | {result.headline_auc:.3f} |{points}")
     print(f"difference {ours.headline_auc - theirs.headline_auc:+.3f}, "
           f"95% paired bootstrap interval [{low:+.3f}, {high:+.3f}]")  # fmt: skip
 

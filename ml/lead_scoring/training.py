@@ -218,8 +218,9 @@ def _gate(
         config.max_calibration_error, calibration_noise_floor(challenger_p, seed=config.seed)
     )
     return decide_promotion(
-        metric=f"per-lead holdout AUC (ages {', '.join(map(str, ages))} days) "
-        f"of {holdout_rows[mask]['lead_id'].nunique():,} leads",
+        metric="per-lead holdout AUC"
+        + ("" if holdout_rows["lead_id"].is_unique else f" (ages {', '.join(map(str, ages))} days)")
+        + f" of {holdout_rows[mask]['lead_id'].nunique():,} leads",
         challenger=challenger_auc,
         champion=champion_auc,
         higher_is_better=True,
