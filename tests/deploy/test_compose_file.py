@@ -140,8 +140,10 @@ def test_env_example_lists_every_variable_and_no_real_secret():
 
 
 def test_the_warehouse_pool_has_one_slot_in_every_deployment():
-    init = (REPO / "deploy" / "airflow-init.sh").read_text()
-    assert re.search(r"pools set salespipe_warehouse 1\b", init)
+    assert "airflow_first_admin.py" in (REPO / "deploy" / "airflow-init.sh").read_text()
+    init = (REPO / "deploy" / "airflow_first_admin.py").read_text()
+    assert 'WAREHOUSE_POOL = "salespipe_warehouse"' in init
+    assert re.search(r"create_or_update_pool\(\s*WAREHOUSE_POOL,\s*1,", init)
     assert (
         'WAREHOUSE_POOL = "salespipe_warehouse"'
         in (REPO / "dags" / "salespipe_assets.py").read_text()

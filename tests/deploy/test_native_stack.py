@@ -130,7 +130,7 @@ class Stack:
     def healthcheck(self, name: str) -> subprocess.Popen:
         """Start the compose healthcheck of ``name`` (CMD or CMD-SHELL), translated."""
         kind, *test = self.services[name].healthcheck
-        hostname = socket.gethostname() if name == "airflow-worker" else socket.getfqdn()
+        hostname = socket.gethostname() if name == "airflow-worker" else self.airflow_hostname
         command = ["bash", "-c", test[0]] if kind == "CMD-SHELL" else test
         return subprocess.Popen(
             command,
@@ -142,6 +142,21 @@ class Stack:
 
     def healthy(self, name: str) -> bool:
         return self.healthcheck(name).wait(timeout=120) == 0
+
+    @property
+    def airflow_hostname(self) -> str:
+        """The host name Airflow records for its jobs (a container's HOSTNAME in compose)."""
+        if not hasattr(self, "_airflow_hostname"):
+            self._airflow_hostname = _run(
+                [
+                    "python",
+                    "-c",
+                    "from airflow.utils.net import get_hostname; print(get_hostname())",
+                ],
+                self.env("airflow-scheduler"),
+                "get_hostname",
+            ).strip()
+        return self._airflow_hostname
 
     # --- clients -------------------------------------------------------------------
     def airflow_token(self, username: str, password: str) -> str:
@@ -487,7 +502,8 @@ def test_mlflow_permissions_and_rollback_against_the_server(stack: Stack, night)
     source = champion.json()["model_version"]
     created = _rest(
         stack, "POST", "model-versions/create", engineer,
-        json={**model, **{k: source[k] for k in ("source", "run_id", "model_id") if k in source}},
+        json={**model, "source": source["source"], "run_id": source["run_id"],
+              "model_id": source["source"].removeprefix("models:/")},
     )  # fmt: skip
     assert created.status_code == 200, created.text
     version = created.json()["model_version"]["version"]
