@@ -26,12 +26,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ml.settings import Settings
+
+if TYPE_CHECKING:  # pandas and duckdb load only where rows are read: the CLI stays quick
+    import duckdb
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,8 @@ def audited(
 
 def load_audit_log(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     """Rebuild ``monitoring.audit_log`` in the working warehouse; returns its rows."""
+    import pandas as pd
+
     frames = [_file_rows(settings), _dag_runs(settings), _warehouse_rows(con)]
     rows = pd.concat([f for f in frames if not f.empty], ignore_index=True)
     rows = rows if not rows.empty else pd.DataFrame(columns=COLUMNS)
@@ -152,6 +155,8 @@ def load_audit_log(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
 
 
 def _file_rows(settings: Settings) -> pd.DataFrame:
+    import pandas as pd
+
     path = audit_file(settings)
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
@@ -166,6 +171,8 @@ def _file_rows(settings: Settings) -> pd.DataFrame:
 
 def _dag_runs(settings: Settings) -> pd.DataFrame:
     """One row per DAG run Airflow recorded, with who or what triggered it."""
+    import pandas as pd
+
     database = settings.airflow_home / "airflow.db"
     if not database.exists():
         return pd.DataFrame(columns=COLUMNS)
@@ -193,6 +200,8 @@ def _dag_runs(settings: Settings) -> pd.DataFrame:
 
 def _warehouse_rows(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Trainings, promotions and rollbacks (model_promotions) and erasures."""
+    import pandas as pd
+
     frames = []
     if _exists(con, "model_promotions"):
         moves = con.execute(

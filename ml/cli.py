@@ -196,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     airflow.set_defaults(handler=_airflow)
     add_models_parser(commands, _iso_date, HelpFormatter)
-    add_privacy_parser(commands)
+    add_privacy_parser(commands, HelpFormatter)
     return parser
 
 

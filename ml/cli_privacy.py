@@ -13,17 +13,37 @@ from ml.settings import Settings
 log = logging.getLogger("salespipe")
 
 
-def add_privacy_parser(commands) -> None:
+def add_privacy_parser(commands, formatter_class=argparse.HelpFormatter) -> None:
     """Register ``salespipe privacy ...`` on the main parser's sub-commands."""
-    privacy = commands.add_parser("privacy", help="personal data: erase a person")
-    actions = privacy.add_subparsers(dest="action", required=True)
-    erase = actions.add_parser(
-        "erase",
-        help="erase people by lead id or email from every table, artifact and file salespipe "
-        "writes, and keep them out of later deliveries",
+    about = "personal data: erase a person"
+    privacy = commands.add_parser(
+        "privacy", help=about, description=about, formatter_class=formatter_class
     )
-    erase.add_argument("--lead-id", nargs="+", default=[], dest="lead_ids", metavar="ID")
-    erase.add_argument("--email", nargs="+", default=[], dest="emails", metavar="ADDRESS")
+    actions = privacy.add_subparsers(dest="action", required=True)
+    about = (
+        "erase people by lead id or email from every table, artifact and file salespipe "
+        "writes, and keep them out of later deliveries"
+    )
+    erase = actions.add_parser(
+        "erase", help=about, description=about, formatter_class=formatter_class
+    )
+    erase.add_argument(
+        "--lead-id",
+        nargs="+",
+        default=[],
+        dest="lead_ids",
+        metavar="ID",
+        help="the CRM lead ids of the people to erase (default: none; give this or --email)",
+    )
+    erase.add_argument(
+        "--email",
+        nargs="+",
+        default=[],
+        dest="emails",
+        metavar="ADDRESS",
+        help="email addresses of the people to erase, found through the keyed hash "
+        "(default: none; give this or --lead-id)",
+    )
     erase.add_argument(
         "--dry-run", action="store_true", help="list what would be removed; change nothing"
     )

@@ -106,8 +106,37 @@ TABLES: dict[str, TableDoc] = {
             "rows_repeated": "Rows of files delivered again unchanged (not loaded twice).",
             "files_in": "Delivery files processed.",
             "files_rejected": "Delivery files refused as a whole.",
-            "message": "Why the run failed, or what it reported.",
+            "message": "Why the run failed, or what it reported (a stage it skipped, and why).",
             "data_docs": "Path of the Great Expectations Data Docs of the run.",
+            "paths_skipped": "Landing-zone entries ingest did not read (not a delivery "
+            "folder, a symlink out of the landing zone...).",
+            "skipped": "Each skipped landing-zone entry and why.",
+        },
+    ),
+    "monitoring.pipeline_stages": TableDoc(
+        "One row per run and stage of the night (warehouse, lead_scoring, "
+        "revenue_forecast): when it finished, and whether it ran or was skipped. A night is "
+        "published only when every stage has a row.",
+        {
+            "run_date": _RUN_DATE,
+            "stage": "warehouse, lead_scoring or revenue_forecast.",
+            "finished_at": "When the stage finished (UTC).",
+            "status": "done, or skipped (nothing to do, or switched off in salespipe.yml).",
+            "detail": "Why a skipped stage was skipped, e.g. no revenue data on or before "
+            "the business date; null when it ran.",
+        },
+    ),
+    "monitoring.audit_log": TableDoc(
+        "Who did what: one row per state-changing salespipe command, DAG run, training, "
+        "promotion, rollback and erasure. Personal data in the arguments is a keyed hash.",
+        {
+            "at": "When it happened (UTC).",
+            "actor": "Who: the OS user, or the Airflow or MLflow user in a team deployment.",
+            "action": "What: a command, a DAG run, training, promotion, rollback, erasure.",
+            "target": "What it acted on: a business date, a model, a DAG.",
+            "arguments": "Its arguments as JSON, personal values replaced by their keyed hash.",
+            "outcome": "How it ended: success, failed, or the gate's verdict.",
+            "source": "Where the row comes from: the CLI, Airflow, the registry, an erasure.",
         },
     ),
     "monitoring.pipeline_run_tables": TableDoc(
@@ -224,6 +253,8 @@ TABLES: dict[str, TableDoc] = {
         {
             "business_date": "The business date the published tables are as of.",
             "published_at": "When this file was published (UTC).",
+            "status": "complete: only a night whose every stage finished is published.",
+            "run_id": "The run that published it (its log folder under logs/runs).",
         },
     ),
 }
