@@ -18,8 +18,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SALESPIPE = str(Path(sys.executable).with_name("salespipe"))
 QUIET, DRIFTED, NEXT_DRIFTED = "2024-08-25", "2024-10-22", "2024-10-26"
 # Small data: scaled-down minimums; no weekly retraining, so only drift can retrain; the
-# share of drifted features is set for this data (the generator's drift moves source,
-# company size and seats, about a quarter of the 21 features).
+# share of drifted features is set for this data: the generator's drift moves source,
+# employees, company size band and seats, 4 of the 21 features (0.19). (Before the
+# reference was the scored population, lead_age_days and days_since_last_activity
+# drifted every night too, which is what a share of 0.2 used to count on.)
 CONFIG = """\
 lead_scoring:
   min_mature_leads: 500
@@ -27,7 +29,7 @@ lead_scoring:
   retrain_every_days: 365
   xgboost: {n_estimators: 80}
 drift:
-  share_drifted_features: 0.2
+  share_drifted_features: 0.15
   cooldown_days: 7
 forecasting: {use_lstm: false}  # not under test here; keeps three nights short
 """
@@ -71,7 +73,7 @@ def test_a_quiet_night_raises_no_alert(nights):
     home, _ = nights
     quiet = rows(home, f"select share_drifted, alerts, retraining_requested from "
                        f"monitoring.drift_runs where run_date = '{QUIET}'")  # fmt: skip
-    assert quiet[0][0] < 0.2 and quiet[0][1:] == (None, False)
+    assert quiet[0][0] < 0.15 and quiet[0][1:] == (None, False)
 
 
 def test_a_drifted_night_alerts_and_retrains_through_airflow(nights):
@@ -79,7 +81,7 @@ def test_a_drifted_night_alerts_and_retrains_through_airflow(nights):
     drifted = rows(home, f"select share_drifted, alerts, retraining_requested, report_path "
                          f"from monitoring.drift_runs where run_date = '{DRIFTED}'")[0]  # fmt: skip
     share, alerts, requested, report = drifted
-    assert share >= 0.2 and requested
+    assert share >= 0.15 and requested
     assert alerts.startswith("data drift: ")
     assert Path(report).is_file() and Path(report).name == f"drift_lead_scoring_{DRIFTED}.html"
     assert "on_demand_lead_model_training was requested by tonight's run" in out[DRIFTED]
