@@ -231,7 +231,7 @@ def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night
     assert refusal[0] == (
         "lead_scoring v2 was made champion outside salespipe without an approval, and it did "
         f"not pass its promotion gate ({gate}). Refused: champion stays v1. To promote it "
-        'anyway, say who and why: `salespipe models promote lead_scoring --version 2 --reason '
+        "anyway, say who and why: `salespipe models promote lead_scoring --version 2 --reason "
         '"..."`, or set the version tags approved_by and approval_reason in the MLflow UI.'
     )
 

@@ -84,7 +84,7 @@ def salespipe(home: Path, *args: str, env: dict | None = None) -> subprocess.Com
     environment = {**os.environ, "SALESPIPE_HOME": str(home), **(env or {})}
     environment.pop("SALESPIPE_LANDING", None)
     return subprocess.run(
-        [SALESPIPE, *args], env=environment, capture_output=True, text=True, timeout=900
+        [SALESPIPE, *args], env=environment, capture_output=True, text=True, timeout=1800
     )
 
 
@@ -209,13 +209,22 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
     assert {row[0] for row in log} == {getpass.getuser()}
     assert all(len(row[1]) == 1 and len(row[1][0]) == 64 for row in log)  # one hash, no email
 
+    # the erasure republished: the audit log BI reads has every action so far
+    audit = published(home, "select action, actor, outcome from monitoring.audit_log")
+    actions = {row[0] for row in audit}
+    assert {"salespipe generate", "salespipe run", "salespipe privacy erase", "dag run",
+            "training", "erasure"} <= actions  # fmt: skip
+    assert ("dag run", "dag_test", "success") in audit  # airflow dags test, as Airflow knows it
+    assert EMAIL.lower() not in str(audit).lower()
+
 
 def test_a_re_delivery_of_an_erased_person_is_quarantined_with_no_values(night):
     home, env, *_ = night
     redelivery = home / "landing" / "leads" / BUSINESS_DATE.isoformat() / "zz_again.csv"
     redelivery.write_text(LEAD_HEADER + _lead_row("2024-03-30T08:00:00Z", "working"))
-    try:
-        ok(salespipe(home, "run", "--date", BUSINESS_DATE.isoformat(), env=env))
+    try:  # the ingest step of a night, on its own: the rest of a night is not under test
+        ok(salespipe(home, "ingest", "--landing", str(home / "landing"),
+                     "--up-to", BUSINESS_DATE.isoformat(), env=env))  # fmt: skip
     finally:
         redelivery.unlink()
     rows = work(
@@ -230,12 +239,6 @@ def test_a_re_delivery_of_an_erased_person_is_quarantined_with_no_values(night):
         (0,)
     ]  # fmt: skip
     assert traces(home, exclude=("landing/",)) == {}
-    audit = published(home, "select action, actor, outcome from monitoring.audit_log")
-    actions = {row[0] for row in audit}
-    assert {"salespipe generate", "salespipe run", "salespipe privacy erase", "dag run",
-            "training", "promotion", "erasure"} <= actions  # fmt: skip
-    assert ("dag run", "dag_test", "success") in audit  # airflow dags test, as Airflow knows it
-    assert EMAIL.lower() not in str(audit).lower()
 
 
 def test_erase_needs_someone_to_erase_and_a_real_email(night):
