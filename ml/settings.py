@@ -27,6 +27,8 @@ FORCE_PUBLISH_VAR = "SALESPIPE_FORCE_PUBLISH"
 # Fault injection for the test suite: the process kills itself (SIGKILL) at the named
 # point (ml/faults.py). Never set in production.
 FAULT_POINT_VAR = "SALESPIPE_FAULT_POINT"
+# Set by `salespipe run` for the Airflow processes it starts: the run a publication names.
+RUN_ID_VAR = "SALESPIPE_RUN_ID"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -63,6 +65,8 @@ class Settings:
     force_publish: bool = False
     # Test hook: the named point at which the process kills itself (ml/faults.py).
     fault_point: str | None = None
+    # The `salespipe run` this process works for (its log folder is logs/runs/<run_id>).
+    run_id: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -208,4 +212,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         config_path=Path(env[CONFIG_VAR]).expanduser().resolve() if env.get(CONFIG_VAR) else None,
         force_publish=(env.get(FORCE_PUBLISH_VAR) or "").lower() in ("1", "true", "yes"),
         fault_point=env.get(FAULT_POINT_VAR) or None,
+        run_id=env.get(RUN_ID_VAR) or None,
     )

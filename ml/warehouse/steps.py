@@ -189,8 +189,9 @@ def publish_night_if_complete(
 def _publish(business_date: date, settings: Settings, counts: dict[str, int]) -> PublishedWarehouse:
     try:
         published = publish_warehouse(
-            settings.work_warehouse, settings.warehouse, business_date, guard_counts=counts
-        )
+            settings.work_warehouse, settings.warehouse, business_date,
+            run_id=settings.run_id, guard_counts=counts,
+        )  # fmt: skip
     except BaseException as exc:
         with duckdb.connect(str(settings.work_warehouse)) as con:
             monitoring.finish_run(
