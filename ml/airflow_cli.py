@@ -22,6 +22,7 @@ from ml.settings import (
     FORCE_PUBLISH_VAR,
     HOME_VAR,
     LANDING_VAR,
+    RUN_ID_VAR,
     TELEMETRY_OPT_OUTS,
     Settings,
 )
@@ -74,6 +75,8 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     )
     if settings.force_publish:
         env[FORCE_PUBLISH_VAR] = "1"
+    if settings.run_id:
+        env[RUN_ID_VAR] = settings.run_id
     return env
 
 

@@ -200,20 +200,25 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
 def _train(args: argparse.Namespace, settings: Settings) -> None:
     from ml.airflow_cli import migrate_metadata_db, run_dag_for_date
     from ml.cli_state import require_state
+    from ml.run_lock import hold_run_lock, new_run_id
 
     dag_id = USE_CASES[args.use_case][1]
     require_state(settings, settings.work_warehouse, "there are no marts to train on")
-    migrate_metadata_db(settings)
-    log_file = settings.home / "logs" / f"{dag_id}_{args.business_date}.log"
-    log.info("Running DAG %s for %s (log: %s) ...", dag_id, args.business_date, log_file)
-    run_dag_for_date(
-        settings,
-        dag_id,
-        args.business_date,
-        log_file=log_file,
-        progress=lambda line: log.info("  | %s", line[:200]),
-        conf={"business_date": args.business_date.isoformat()},
-    )
+    run_id = new_run_id(args.business_date)
+    # A training writes the same stores as a night: one at a time per install.
+    with hold_run_lock(settings, args.business_date, run_id) as lock:
+        migrate_metadata_db(settings)
+        log_file = lock.log_dir / f"{dag_id}.log"
+        log.info("Running DAG %s for %s (log: %s) ...", dag_id, args.business_date, log_file)
+        run_dag_for_date(
+            settings,
+            dag_id,
+            args.business_date,
+            log_file=log_file,
+            progress=lambda line: log.info("  | %s", line[:200]),
+            conf={"business_date": args.business_date.isoformat()},
+            pass_fds=(lock.fd,),
+        )
     _list(args, settings)
 
 

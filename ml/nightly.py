@@ -11,6 +11,7 @@ carried, as the scheduler would start it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -58,6 +59,7 @@ def run_night(
             published (the published warehouse keeps the last complete night).
     """
     run_id = new_run_id(business_date)
+    settings = dataclasses.replace(settings, run_id=run_id)  # named by the publication
     with hold_run_lock(settings, business_date, run_id) as lock:
         log.info("Run %s (logs: %s)", run_id, lock.log_dir)
         try:

@@ -35,6 +35,8 @@ AUDIT_ACTOR_VAR = "SALESPIPE_ACTOR"
 MLFLOW_URI_VAR = "SALESPIPE_MLFLOW_TRACKING_URI"
 MLFLOW_USER_VAR = "MLFLOW_TRACKING_USERNAME"
 MLFLOW_PASSWORD_VAR = "MLFLOW_TRACKING_PASSWORD"
+# Set by `salespipe run` for the Airflow processes it starts: the run a publication names.
+RUN_ID_VAR = "SALESPIPE_RUN_ID"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -85,6 +87,8 @@ class Settings:
     mlflow_server_uri: str | None = None
     mlflow_username: str | None = None
     mlflow_password: str | None = field(default=None, repr=False)
+    # The `salespipe run` this process works for (its log folder is logs/runs/<run_id>).
+    run_id: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -286,4 +290,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mlflow_server_uri=server_uri.rstrip("/") if server_uri else None,
         mlflow_username=username if server_uri else None,
         mlflow_password=password if server_uri else None,
+        run_id=env.get(RUN_ID_VAR) or None,
     )

@@ -160,6 +160,17 @@ def note_skipped(
     )
 
 
+def note_message(con: duckdb.DuckDBPyConnection, run_date: date, message: str) -> None:
+    """Keep ``message`` on the run's row unless it already has one (or it is empty)."""
+    if not message:
+        return
+    ensure_monitoring_schema(con)
+    con.execute(
+        "update monitoring.pipeline_runs set message = coalesce(message, ?) where run_date = ?",
+        [message, run_date],
+    )
+
+
 def note_gate(
     con: duckdb.DuckDBPyConnection, run_date: date, data_docs: str | None, message: str | None
 ) -> None:

@@ -77,11 +77,14 @@ def publish_warehouse(
     *,
     run_id: str | None = None,
     guard_counts: dict[str, int] | None = None,
+    finished_at: datetime | None = None,
 ) -> PublishedWarehouse:
     """Copy the published schemas of ``work`` into a new file and swap it in atomically.
 
     ``guard_counts`` (what the publish guard compares the next night with) are kept in
-    the manifest.
+    the manifest. With ``finished_at``, the copy records the night's run as ``success``
+    (the working file is marked by the caller once the swap is done, so a publish killed
+    before the swap leaves the run ``running`` there).
 
     Raises:
         FileNotFoundError: ``work`` does not exist yet (nothing was built).
@@ -94,6 +97,8 @@ def publish_warehouse(
     staging_copy.unlink(missing_ok=True)
     try:
         row_counts = copy_published_schemas(work, staging_copy, business_date, run_id)
+        if finished_at is not None:
+            _mark_run_published(staging_copy, business_date, finished_at)
         _fsync(staging_copy)
         grant_readers(staging_copy, load_settings())  # BI group and mode (ml.access)
         kill_point("publish:copied")
@@ -147,6 +152,17 @@ def copy_published_schemas(
         con.execute("use memory")
         con.execute("detach out")
     return row_counts
+
+
+def _mark_run_published(target: Path, business_date: date, finished_at: datetime) -> None:
+    """The published copy's own night is ``success`` in its ``monitoring.pipeline_runs``."""
+    with duckdb.connect(str(target)) as con:
+        con.execute(
+            "update monitoring.pipeline_runs set status = 'success', finished_at = ? "
+            "where run_date = ?",
+            [finished_at.astimezone(UTC).replace(tzinfo=None), business_date],
+        )
+        con.execute("checkpoint")
 
 
 def block_write_ahead_log(published: Path) -> None:

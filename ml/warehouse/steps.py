@@ -153,8 +153,9 @@ def publish_night_if_complete(
     """Publish ``business_date``'s night if every stage of it finished; the last stage to
     finish publishes. Called at the end of each nightly DAG (``stage`` is its own).
 
-    The run is marked ``success`` just before the copy, so the published file carries its
-    own night's row; if the copy fails it is marked ``failed`` again. Returns what was
+    The run is ``success`` in the published copy and, once the swap is done, in the
+    working file; if the copy fails it is marked ``failed``, and a publish killed before
+    the swap leaves it ``running`` (the next run marks it interrupted). Returns what was
     published, or None while other stages are still to come.
 
     Raises:
@@ -185,17 +186,24 @@ def publish_night_if_complete(
             )  # fmt: skip
             return None
         counts = guard_counts(con, business_date)
-        skipped = "; ".join(monitoring.skipped_stages(con, business_date)) or None
-        monitoring.finish_run(con, business_date, monitoring.SUCCESS, now, message=skipped)
+        # Said on the run's row (and so in the published copy): a stage it skipped, and why.
+        monitoring.note_message(
+            con, business_date, "; ".join(monitoring.skipped_stages(con, business_date))
+        )
         load_audit_log(con, settings)  # monitoring.audit_log, published with the rest
     return _publish(business_date, settings, counts)
 
 
 def _publish(business_date: date, settings: Settings, counts: dict[str, int]) -> PublishedWarehouse:
+    """Publish the night; its run is ``success`` in the copy, then in the working file."""
+    now = datetime.now(UTC)
     try:
         published = publish_warehouse(
-            settings.work_warehouse, settings.warehouse, business_date, guard_counts=counts
-        )
+            settings.work_warehouse, settings.warehouse, business_date,
+            run_id=settings.run_id, guard_counts=counts, finished_at=now,
+        )  # fmt: skip
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            monitoring.finish_run(con, business_date, monitoring.SUCCESS, now)
     except BaseException as exc:
         with duckdb.connect(str(settings.work_warehouse)) as con:
             monitoring.finish_run(

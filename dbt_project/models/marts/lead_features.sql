@@ -10,7 +10,9 @@
       var('lead_feature_history_grain') (week: Sundays) from the first lead's creation
       up to the business date, plus the business date itself, plus each lead at the
       ages in var('lead_life_point_days') (0, 7, 30: its creation day, a week, a month);
-    - incremental run: only as_of_date = business date, replacing that date's rows.
+    - incremental run: only as_of_date = business date, replacing that date's rows,
+      and dropping any later as-of date (left by a later night: a re-run or backfill of
+      D gives the table the night of D gave, never partitions from its future).
 -#}
 {{
     config(
@@ -20,16 +22,16 @@
         on_schema_change='append_new_columns',
         pre_hook=[
             "set asof_loop_join_threshold = 0",
-            "{% if is_incremental() %}delete from {{ this }} where as_of_date = {{ business_date() }}{% endif %}",
+            "{% if is_incremental() %}delete from {{ this }} where as_of_date >= {{ business_date() }}{% endif %}",
         ]
     )
 }}
 {#- Pre-hooks: (1) DuckDB turns an as-of join whose left side it estimates as small
     into a nested-loop join; its estimate for the as-of-date grid is tiny while the
     real side has millions of rows, which made that plan take tens of minutes at 1M
-    leads, so the rewrite is switched off. (2) Empty the business date first, also
-    when no lead is open on it any more, a case delete+insert alone (which deletes
-    only the dates it inserts) would miss. -#}
+    leads, so the rewrite is switched off. (2) Empty the business date and every later
+    one first, also when no lead is open on it any more, a case delete+insert alone
+    (which deletes only the dates it inserts) would miss. -#}
 {%- set grain = var('lead_feature_history_grain') -%}
 {%- if grain not in ['day', 'week', 'month'] -%}
     {{ exceptions.raise_compiler_error("var lead_feature_history_grain must be day, week or month; got '" ~ grain ~ "'") }}
