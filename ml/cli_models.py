@@ -69,10 +69,10 @@ def add_models_parser(commands, iso_date, formatter_class=argparse.HelpFormatter
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> None:
-    from ml.cli_state import require_state
+    from ml.cli_state import require_model_store
     from ml.registry.tracking import configure_mlflow
 
-    require_state(settings, settings.mlflow_store, "there is no model to list")
+    require_model_store(settings, "there is no model to list")
     configure_mlflow(settings)
     import mlflow
 
@@ -124,13 +124,13 @@ def _lead_quality(tags: dict[str, str]) -> str:
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
-    from ml.cli_state import require_state
+    from ml.cli_state import require_model_store
     from ml.nightly import published_business_date
     from ml.registry.aliases import rollback_champion
     from ml.registry.tracking import configure_mlflow
     from ml.warehouse.steps import republish_for_readers
 
-    require_state(settings, settings.mlflow_store, "there is no champion to roll back")
+    require_model_store(settings, "there is no champion to roll back")
     configure_mlflow(settings)
     import mlflow
 
@@ -223,7 +223,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
-    from ml.cli_state import require_state
+    from ml.cli_state import require_model_store
     from ml.processes import serve_until_stopped
     from ml.registry.ui import ADMIN, HOST, admin_password_file, ui_server
 
@@ -231,7 +231,7 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
         log.info("This install uses the tracking server %s: open it in a browser and log in.",
                  settings.mlflow_tracking_uri)  # fmt: skip
         return 0
-    require_state(settings, settings.mlflow_store, "there are no runs or models to show")
+    require_model_store(settings, "there are no runs or models to show")
     command, env = ui_server(settings, args.port)
     log.info(
         "MLflow UI on http://%s:%d  user %s, password in %s (Ctrl-C stops it)",

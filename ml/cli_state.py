@@ -54,3 +54,15 @@ def _describe(settings: Settings, path: Path) -> str:
         settings.airflow_home: "Airflow home",
     }
     return names.get(path, "file")
+
+
+def require_model_store(settings: Settings, consequence: str) -> None:
+    """Raise unless this install's MLflow store exists: the embedded SQLite file under
+    the home. A team deployment's tracking server (``settings.mlflow_is_remote``) holds
+    no file here, so there is nothing to check.
+
+    Raises:
+        MissingStateError: as :func:`require_state`.
+    """
+    if not settings.mlflow_is_remote:
+        require_state(settings, settings.mlflow_store, consequence)

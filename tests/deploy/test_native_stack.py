@@ -507,6 +507,14 @@ def test_mlflow_permissions_and_rollback_against_the_server(stack: Stack, night)
     )  # fmt: skip
     assert created.status_code == 200, created.text
     version = created.json()["model_version"]["version"]
+    # A version that never faced the gate is champion only with who and why (issue 12):
+    # the ML engineer says so on the version, as the MLflow UI lets them.
+    for key, value in (("approved_by", ML_ENGINEER), ("approval_reason", "native test")):
+        tagged = _rest(
+            stack, "POST", "model-versions/set-tag", engineer,
+            json={**model, "version": version, "key": key, "value": value},
+        )  # fmt: skip
+        assert tagged.status_code == 200, tagged.text
     moved = _rest(
         stack, "POST", "registered-models/alias", engineer, json={**move, "version": version}
     )
