@@ -210,8 +210,9 @@ def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night
     out = ok(
         salespipe(home, "models", "train", "lead_scoring", "--date", BUSINESS_DATE.isoformat())
     )
-    assert re.search(r"lead_scoring v2\s+challenger\s+AUC 0\.\d{4}", out), out
-    assert re.search(r"lead_scoring v1\s+champion\s+AUC 0\.\d{4}", out), out
+    # models list shows the per-lead holdout figure (issue 13)
+    assert re.search(r"lead_scoring v2\s+challenger\s+per-lead AUC 0\.\d{4}", out), out
+    assert re.search(r"lead_scoring v1\s+champion\s+per-lead AUC 0\.\d{4}", out), out
     client = client_for(home)
     assert str(client.get_model_version_by_alias("lead_scoring", "challenger").version) == "2"
     assert str(client.get_model_version_by_alias("lead_scoring", "champion").version) == "1"
@@ -296,7 +297,11 @@ def test_rollback_on_a_fresh_install_fails_with_the_reason(tmp_path):
     home = tmp_path / "home"
     result = salespipe(home, "models", "rollback", "lead_scoring")
     assert result.returncode == 1
+    # nothing there: it says where it looked, and creates no home (issue 14)
     assert result.stderr == (
-        f"salespipe models failed: No warehouse at {home}/warehouse/work/salespipe_work.duckdb, "
-        "so no lead_scoring champion to roll back: run `salespipe run --date YYYY-MM-DD` first.\n"
+        f"salespipe models failed: No MLflow store at {home}/mlflow/mlflow.db, so there is no "
+        f"champion to roll back. salespipe looked in {home} (set by SALESPIPE_HOME). If your "
+        "install's state is elsewhere, set SALESPIPE_HOME to that folder, or cd to the folder "
+        "that holds its .salespipe (`salespipe info` there prints it).\n"
     )
+    assert not home.exists()
