@@ -44,6 +44,9 @@ def test_airflow_ui_logs_in_and_shows_dags_runs_and_task_logs(
     page.get_by_label("Username").fill("admin")
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    # Let the login's own redirect finish first: a goto during it is aborted (ERR_ABORTED).
+    page.wait_for_url(lambda url: "/auth/login" not in url, timeout=60_000)
+    page.wait_for_load_state()
 
     page.goto(f"http://127.0.0.1:{port}/dags")
     for dag_id in ("nightly_warehouse", "nightly_lead_scoring", "nightly_revenue_forecast"):
