@@ -120,3 +120,24 @@ def test_a_failing_data_test_fails_the_build(built):
         assert "FAIL 1 unique_opportunities_opportunity_id" in result.stdout
     finally:
         run_dbt_build(settings, BUSINESS_DATE, select="opportunities")
+
+
+def test_pipeline_progression_marts_are_built_and_the_waterfall_reconciles(built):
+    settings, results = built
+    by_name = {r["unique_id"].rsplit(".", 1)[-1]: r["status"] for r in results}
+    assert by_name["assert_pipeline_flow_reconciles"] == "pass"
+    assert by_name["pipeline_flow_reconciles_a_push_a_win_and_a_new_deal"] == "pass"
+    with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
+        for mart in ("opportunity_features", "opportunity_outcomes", "stage_conversion", "pipeline_flow"):
+            assert con.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
+        # An open deal is censored, never a loss: outcomes match the deals' state tonight.
+        open_deals, censored = con.execute(
+            "select (select count(*) from marts.opportunities where not is_closed), "
+            "(select count(*) from marts.opportunity_outcomes where outcome = 'open' and is_censored)"
+        ).fetchone()
+        assert open_deals == censored > 0
+        # Tonight's feature rows are exactly tonight's open deals.
+        tonight = con.execute(
+            "select count(*) from marts.opportunity_features where as_of_date = ?", [BUSINESS_DATE]
+        ).fetchone()[0]
+        assert tonight == open_deals
