@@ -10,6 +10,7 @@ from ml.catalog.writer import (
     append_select,
     ensure_table,
     erase_rows,
+    transaction,
     write_partition,
     write_partitions,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "ensure_table",
     "erase_rows",
     "table_for",
+    "transaction",
     "write_partition",
     "write_partitions",
 ]

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +83,8 @@ def write_partition(
 
 def write_partitions(con: duckdb.DuckDBPyConnection, writes: Sequence[Write]) -> dict[str, int]:
     """Check every write, then replace all their partitions in one transaction (the
-    caller's, when one is open); returns the rows written per table.
+    caller's, when it opened one with :func:`transaction`); returns the rows written per
+    table.
 
     Raises:
         CatalogWriteError, QualityGateError: as :func:`write_partition`; nothing is written.
@@ -97,7 +99,7 @@ def write_partitions(con: duckdb.DuckDBPyConnection, writes: Sequence[Write]) ->
     for table, _, _ in checked:
         ensure_table(con, table.name)
     written: dict[str, int] = {}
-    with _transaction(con):
+    with transaction(con):
         for table, frame, partition in checked:
             written[table.name] = written.get(table.name, 0) + _replace(
                 con, table, frame, partition
@@ -227,22 +229,32 @@ def _partition_where(table: Table, partition: Mapping[str, Any], relation: str):
     return " and ".join(clauses) or "true", params
 
 
-class _transaction:
-    """Begin a transaction, or join the caller's when one is already open."""
+_OPEN: dict[int, int] = {}  # id(connection) -> depth of transaction() blocks open on it
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con, self._own = con, False
 
-    def __enter__(self) -> None:
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit what the block wrote, or roll all of it back if it raises. Nested in another
+    ``transaction`` block on the same connection, it joins the outer one (DuckDB has no
+    nested transactions, and a failed ``begin`` aborts the open one)."""
+    key = id(con)
+    if _OPEN.get(key):
+        _OPEN[key] += 1
         try:
-            self._con.execute("begin transaction")
-            self._own = True
-        except duckdb.TransactionException:  # inside the caller's transaction
-            self._own = False
-
-    def __exit__(self, kind, exc, tb) -> None:
-        if self._own:
-            self._con.execute("rollback" if kind else "commit")
+            yield
+        finally:
+            _OPEN[key] -= 1
+        return
+    con.execute("begin transaction")
+    _OPEN[key] = 1
+    try:
+        yield
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        _OPEN.pop(key, None)
 
 
 def _validate(frame: pd.DataFrame, suite: str) -> None:

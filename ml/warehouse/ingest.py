@@ -1,12 +1,12 @@
 """Bulk-load a landing zone into the warehouse's raw layer (schema ``raw``), through the gate.
 
-Each file is read into Arrow with every column as text (:mod:`ml.quality.reading`);
+Each file is read into Arrow with every column as text (:mod:`ml.warehouse.reading`);
 the rows of a table's files in one batch are checked together against the table's
-rules in DuckDB and split (:mod:`ml.quality.quarantine`): valid rows are appended to
+rules in DuckDB and split (:mod:`ml.warehouse.quarantine`): valid rows are appended to
 ``raw.<table>``, the others to ``quarantine.<table>`` with the rules they broke. A
 file that cannot be taken at all (table-level: unreadable, a required column missing,
 the key empty in every row) is ``rejected``: nothing of it is loaded, and the nightly
-gate (:mod:`ml.quality.steps`) stops the run until it is fixed or removed.
+gate (:mod:`ml.warehouse.gate`) stops the run until it is fixed or removed.
 
 ``raw._ingested_files`` records every file with its checksum, status and row counts,
 which is what makes re-ingesting a no-op and lets every run reconcile: rows delivered =
@@ -24,19 +24,20 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ml.catalog import add_text_columns, erase_rows, transaction
 from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
 from ml.privacy.suppression import ERASED_RULE, hold_back
-from ml.quality.quarantine import (
+from ml.quality.specs import RawSuite, load_raw_suites
+from ml.quality.text import fingerprint
+from ml.warehouse.landing import DeliveryFile, scan_landing_zone
+from ml.warehouse.quarantine import (
     QUARANTINE_SCHEMA,
     FileCounts,
     ensure_quarantine_tables,
     quarantine_rows,
     split_batch,
 )
-from ml.quality.reading import FileRead, read_delivery
-from ml.quality.specs import RawSuite, load_raw_suites
-from ml.quality.text import fingerprint
-from ml.warehouse.landing import DeliveryFile, scan_landing_zone
+from ml.warehouse.reading import FileRead, read_delivery
 
 log = logging.getLogger(__name__)
 
@@ -253,24 +254,22 @@ def _load_batch(
             if result.rows_delivered:
                 seen_content.add(content)
         read.append((item, status, result))
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for item, _, _ in read:
             if item.seen_before:  # its earlier version's rows go, whatever becomes of this one
-                for schema in ("raw", QUARANTINE_SCHEMA):
-                    con.execute(
-                        f"delete from {schema}.{item.delivery.table} where _source_file = ?",
-                        [item.delivery.relative_path],
-                    )
+                con.execute(
+                    f"delete from raw.{item.delivery.table} where _source_file = ?",
+                    [item.delivery.relative_path],
+                )
+                erase_rows(
+                    con, f"{QUARANTINE_SCHEMA}.{item.delivery.table}", "_source_file = ?",
+                    [item.delivery.relative_path],
+                )  # fmt: skip
         counts = _check_and_insert(con, read, summary, suites)
         for item, status, result in read:
             _record_file(
                 con, item, status, result, counts.get(item.delivery.relative_path), summary
             )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def _check_and_insert(
@@ -322,8 +321,8 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str
     }
     for name in dict.fromkeys(names):
         if name not in existing:
-            for schema in ("raw", QUARANTINE_SCHEMA):
-                con.execute(f'alter table {schema}.{table} add column "{name}" varchar')
+            con.execute(f'alter table raw.{table} add column "{name}" varchar')
+            add_text_columns(con, f"{QUARANTINE_SCHEMA}.{table}", [name])
             log.info("raw.%s: new column %s", table, name)
 
 
