@@ -124,9 +124,9 @@ def _lead_quality(tags: dict[str, str]) -> str:
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
+    from ml.catalog import write_partition
     from ml.cli_state import require_model_store
     from ml.nightly import published_business_date
-    from ml.catalog import write_partition
     from ml.registry.aliases import rollback_champion
     from ml.registry.history import PROMOTIONS, moves_frame
     from ml.registry.tracking import configure_mlflow
@@ -166,8 +166,8 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
 
     import duckdb
 
-    from ml.nightly import published_business_date
     from ml.catalog import write_partition
+    from ml.nightly import published_business_date
     from ml.registry.aliases import promote_by_hand
     from ml.registry.history import PROMOTIONS, moves_frame
     from ml.registry.tracking import configure_mlflow

@@ -7,10 +7,11 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from ml.catalog import write_partition
 from ml.drift import realised_forecast_performance
 from ml.forecasting.config import GRAINS
 from ml.forecasting.series import SeriesSet
-from ml.catalog import write_partition
+
 
 def actuals_frame(series: SeriesSet) -> pd.DataFrame:
     """Completed periods' revenue per segment, long: segment, grain, period_start/end, actual."""

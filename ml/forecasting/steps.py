@@ -21,13 +21,13 @@ from ml.forecasting.realised import record_realised
 from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.training import MODEL_NAME, train_and_gate
 from ml.registry.aliases import alias_version, notice_manual_moves
+from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
     TrainingOutcome,
     clean_interrupted,
     registered_for,
     training_due,
 )
-from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.tracking import CHALLENGER, CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring

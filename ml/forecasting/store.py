@@ -17,6 +17,7 @@ INPUT_QUERIES = {
     "opportunity_stage_history": "select * from marts.opportunity_stage_history",
 }
 
+
 def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """The four marts forecasting reads, as DataFrames."""
     return {name: con.execute(query).df() for name, query in INPUT_QUERIES.items()}
@@ -38,9 +39,7 @@ def write_forecasts(
 ) -> int:
     """Replace ``forecast_date``'s rows of ``ml.revenue_forecasts``, in one transaction,
     after the table's suite passed (:func:`ml.catalog.write_partition`)."""
-    return write_partition(
-        con, "ml.revenue_forecasts", forecasts, {"forecast_date": forecast_date}
-    )
+    return write_partition(con, "ml.revenue_forecasts", forecasts, {"forecast_date": forecast_date})
 
 
 def read_past_forecasts(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame:

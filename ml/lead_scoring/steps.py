@@ -24,8 +24,8 @@ from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_fact
 from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame, stale_leads
 from ml.lead_scoring.training import train_and_gate
 from ml.registry.aliases import notice_manual_moves
-from ml.registry.lifecycle import TrainingOutcome, clean_interrupted, training_due
 from ml.registry.history import PROMOTIONS, moves_frame
+from ml.registry.lifecycle import TrainingOutcome, clean_interrupted, training_due
 from ml.registry.tracking import configure_mlflow
 from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring

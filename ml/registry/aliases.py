@@ -2,8 +2,8 @@
 
 Every function that moves an alias returns the :class:`~ml.registry.history.AliasMove` s
 it made; the calling step writes them to ``monitoring.model_promotions`` through the
-catalog: ``write_partition(con, PROMOTIONS, moves_frame(moves))``. A connection to the working warehouse is only
-read, for the champion history.
+catalog: ``write_partition(con, PROMOTIONS, moves_frame(moves))``. A connection to the
+working warehouse is only read, for the champion history.
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ import duckdb
 from ml.audit import load_audit_log
 from ml.faults import kill_point
 from ml.privacy.suppression import use_pii_key
+from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring
 from ml.warehouse.gate import validate_marts
-from ml.settings import Settings, load_settings
 from ml.warehouse.guard import check_against_last_night, guard_counts
 from ml.warehouse.ingest import IngestSummary, ingest_landing_zone
 from ml.warehouse.landing import scan_landing_zone

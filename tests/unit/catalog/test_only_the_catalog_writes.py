@@ -9,10 +9,14 @@ ML = Path(__file__).resolve().parents[3] / "ml"
 WRITER = ML / "catalog"
 # A statement that changes a table or schema of the three output schemas: the schema is
 # named right after the verb, literally or through an f-string piece ({QUARANTINE_SCHEMA}).
-_SCHEMAS = r"""["']?(?:(?i:ml|monitoring|quarantine)|\{(?-i:QUARANTINE_SCHEMA|SCHEMA)\})["']?\s*\."""
-_TABLE_WORDS = r"(?:create\s+(?:or\s+replace\s+)?(?:temp\s+)?table(?:\s+if\s+not\s+exists)?" \
-    r"|alter\s+table|drop\s+table(?:\s+if\s+exists)?|insert\s+into|delete\s+from|update" \
+_SCHEMAS = (
+    r"""["']?(?:(?i:ml|monitoring|quarantine)|\{(?-i:QUARANTINE_SCHEMA|SCHEMA)\})["']?\s*\."""
+)
+_TABLE_WORDS = (
+    r"(?:create\s+(?:or\s+replace\s+)?(?:temp\s+)?table(?:\s+if\s+not\s+exists)?"
+    r"|alter\s+table|drop\s+table(?:\s+if\s+exists)?|insert\s+into|delete\s+from|update"
     r"|truncate(?:\s+table)?|comment\s+on\s+(?:table|column))"
+)
 WRITES = re.compile(rf"\b{_TABLE_WORDS}\s+{_SCHEMAS}", re.IGNORECASE)
 SCHEMA_DDL = re.compile(
     r"\bcreate\s+schema(?:\s+if\s+not\s+exists)?\s+[\"']?(?:ml|monitoring|quarantine)\b",

@@ -65,7 +65,9 @@ def test_first_write_creates_the_table_from_its_declaration(con):
 
 def test_rewriting_a_partition_gives_the_same_table(con):
     write_partition(con, "ml.lead_scores", scores(DAY), {"score_date": DAY})
-    write_partition(con, "ml.lead_scores", scores(date(2025, 3, 4)), {"score_date": date(2025, 3, 4)})
+    write_partition(
+        con, "ml.lead_scores", scores(date(2025, 3, 4)), {"score_date": date(2025, 3, 4)}
+    )
     once = table(con, "ml.lead_scores")
     write_partition(con, "ml.lead_scores", scores(DAY), {"score_date": DAY})
     assert table(con, "ml.lead_scores") == once
@@ -144,11 +146,16 @@ def test_several_tables_are_written_in_one_transaction(con):
         {"run_date": [DAY], "model_name": ["lead_scoring"], "feature": ["source"],
          "drift_score": [0.1], "threshold": [0.05], "drifted": [False]}
     )  # fmt: skip
-    broken_run = pd.DataFrame({"run_date": [DAY], "model_name": ["lead_scoring"], "features": ["x"]})
+    broken_run = pd.DataFrame(
+        {"run_date": [DAY], "model_name": ["lead_scoring"], "features": ["x"]}
+    )
     with pytest.raises(CatalogWriteError, match="monitoring.drift_runs.features must be BIGINT"):
         write_partitions(
             con,
-            [Write("monitoring.drift", drift, night), Write("monitoring.drift_runs", broken_run, night)],
+            [
+                Write("monitoring.drift", drift, night),
+                Write("monitoring.drift_runs", broken_run, night),
+            ],
         )
     assert con.execute(
         "select count(*) from information_schema.tables where table_name = 'drift'"
@@ -169,5 +176,7 @@ def test_erasure_deletes_or_blanks_rows(con):
     write_partition(con, "ml.lead_scores", scores(DAY), {"score_date": DAY})
     erase_rows(con, "ml.lead_scores", "lead_id = ?", ["L0"])
     erase_rows(con, "ml.lead_scores", "lead_id = ?", ["L1"], null_columns=["top_factors"])
-    rows = con.execute("select lead_id, top_factors is null from ml.lead_scores order by 1").fetchall()
+    rows = con.execute(
+        "select lead_id, top_factors is null from ml.lead_scores order by 1"
+    ).fetchall()
     assert rows == [("L1", True), ("L2", False)]
