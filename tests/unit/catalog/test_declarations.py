@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -61,3 +63,11 @@ def test_the_published_file_describes_every_declared_table_and_column(tmp_path):
         if table.schema in ("ml", "monitoring"):
             assert comments[name] == " ".join(table.description.split())
     assert not any(name.startswith("quarantine.") for name in comments)  # never published
+
+
+def test_the_catalog_imports_great_expectations_only_when_a_suite_runs():
+    code = (
+        "import sys, ml.catalog, ml.warehouse.runs, ml.registry.aliases\n"
+        "assert 'great_expectations' not in sys.modules, 'imported at module level'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
