@@ -24,6 +24,8 @@ import pandas as pd
 from ml.catalog.declare import Table
 from ml.catalog.registry import table_for
 
+OUTPUT_SCHEMAS = ("ml", "monitoring", "quarantine")
+
 
 class CatalogWriteError(ValueError):
     """A frame that does not fit its table's declaration."""
@@ -126,14 +128,27 @@ def erase_rows(
     assignments: Mapping[str, str] | None = None,
 ) -> None:
     """Erase the rows of ``name`` matching ``where``: delete them, or, given
-    ``null_columns`` (and SQL ``assignments``), keep them with those values cleared."""
-    table = table_for(name)
+    ``null_columns`` (and SQL ``assignments``), keep them with those values cleared.
+
+    Any table of the output schemas may hold a person, declared here or not (an erasure
+    finds its tables in the database), so ``name`` need only be in one of them.
+
+    Raises:
+        ValueError: ``name`` is not in ``ml``, ``monitoring`` or ``quarantine``.
+    """
+    schema, _, table = name.partition(".")
+    if schema not in OUTPUT_SCHEMAS or not table:
+        raise ValueError(
+            f"{name} is not in an output schema ({', '.join(OUTPUT_SCHEMAS)}): "
+            "the catalog erases only what it writes."
+        )
+    ref = f'"{schema}"."{table}"'
     if null_columns is None and not assignments:
-        con.execute(f"delete from {_ref(table)} where {where}", list(params))
+        con.execute(f"delete from {ref} where {where}", list(params))
         return
     sets = [f'"{c}" = null' for c in null_columns or ()]
     sets += [f'"{c}" = {sql}' for c, sql in (assignments or {}).items()]
-    con.execute(f"update {_ref(table)} set {', '.join(sets)} where {where}", list(params))
+    con.execute(f"update {ref} set {', '.join(sets)} where {where}", list(params))
 
 
 def _checked_frame(

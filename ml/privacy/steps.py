@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from ml.catalog import append_select, erase_rows, transaction, write_partition
+from ml.catalog.writer import OUTPUT_SCHEMAS
 from ml.privacy import artifacts, plan, reports
 from ml.privacy.compact import rewrite_database
 from ml.privacy.identifiers import hash_sql, keyed_hash, normalise_email
@@ -253,13 +254,14 @@ def _describe(action: plan.TableAction) -> str:
 
 
 def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str, params: list):
-    """Erase the person's rows of one table: raw rows here (ingest's layer), every
-    ``ml``/``monitoring``/``quarantine`` table through the catalog's :func:`erase_rows`."""
+    """Erase the person's rows of one table: every ``ml``/``monitoring``/``quarantine``
+    table through the catalog's :func:`erase_rows`; raw (ingest's layer) and the layers dbt
+    rebuilds here."""
     table = action.name
-    if action.action == plan.UNLINK and action.schema == "raw":
-        con.execute(f"update {table} set lead_id = null where {where}", params)
-    elif action.action == plan.UNLINK:
+    if action.action == plan.UNLINK and action.schema in OUTPUT_SCHEMAS:
         erase_rows(con, table, where, params, null_columns=["lead_id"])
+    elif action.action == plan.UNLINK:
+        con.execute(f"update {table} set lead_id = null where {where}", params)
     elif action.schema == "raw":
         # A delivered row stays accounted for: it becomes an 'erased' quarantined row
         # holding only where it came from, and its file's counts move with it.
@@ -306,10 +308,10 @@ def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str,
                 f"else list_append(_rules, '{ERASED_RULE}') end",
             },
         )  # fmt: skip
-    elif action.schema == "raw":
-        con.execute(f"delete from {table} where {where}", params)
-    else:
+    elif action.schema in OUTPUT_SCHEMAS:
         erase_rows(con, table, where, params)
+    else:  # raw (ingest's) and the layers dbt rebuilds
+        con.execute(f"delete from {table} where {where}", params)
 
 
 def _log_erasure(con, report: ErasureReport, erased_at: datetime, actor: str) -> None:

@@ -180,3 +180,12 @@ def test_erasure_deletes_or_blanks_rows(con):
         "select lead_id, top_factors is null from ml.lead_scores order by 1"
     ).fetchall()
     assert rows == [("L1", True), ("L2", False)]
+
+
+def test_erasure_is_only_for_the_output_schemas(con):
+    with pytest.raises(ValueError) as error:
+        erase_rows(con, "marts.lead_features", "lead_id = ?", ["L0"])
+    assert str(error.value) == (
+        "marts.lead_features is not in an output schema (ml, monitoring, quarantine): "
+        "the catalog erases only what it writes."
+    )
