@@ -75,7 +75,7 @@ def nightly_warehouse():
     def check_deliveries(data_interval_start=None) -> str:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from ml.quality.steps import QualityGateError, check_deliveries
+        from ml.warehouse.gate import QualityGateError, check_deliveries
 
         try:
             return str(check_deliveries(data_interval_start.date()).data_docs)
@@ -87,7 +87,7 @@ def nightly_warehouse():
     def build_warehouse(data_interval_start=None, outlet_events=None) -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from ml.quality.steps import QualityGateError
+        from ml.warehouse.gate import QualityGateError
         from ml.warehouse.steps import build_warehouse
 
         try:
@@ -114,7 +114,7 @@ def nightly_warehouse():
 
     @teardown
     def record_run(data_interval_start=None) -> str | None:
-        from ml.quality.steps import record_run_outcome
+        from ml.warehouse.gate import record_run_outcome
 
         return record_run_outcome(data_interval_start.date())
 

@@ -145,13 +145,9 @@ def load_audit_log(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
     rows = rows.sort_values("at", kind="stable")[COLUMNS].astype(
         {c: "string" for c in COLUMNS if c != "at"}
     )
-    con.execute("create schema if not exists monitoring")
-    con.register("audit_rows", rows)
-    try:
-        con.execute(f"create or replace table {TABLE} as select * from audit_rows")
-    finally:
-        con.unregister("audit_rows")
-    return len(rows)
+    from ml.catalog import write_partition
+
+    return write_partition(con, TABLE, rows, {})  # the whole table: rebuilt every night
 
 
 def _file_rows(settings: Settings) -> pd.DataFrame:

@@ -237,7 +237,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
     from ml.privacy.suppression import use_pii_key
-    from ml.quality.steps import check_deliveries
+    from ml.warehouse.gate import check_deliveries
     from ml.warehouse.ingest import ingest_landing_zone
 
     landing = args.landing if args.mapping is None else _map_export(args, settings)
@@ -384,7 +384,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> None:
 def _print_warehouse(settings: Settings) -> None:
     import duckdb
 
-    from ml.quality.monitoring import skipped_stage_lines
+    from ml.warehouse.runs import skipped_stage_lines
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         (business_date,) = con.execute("select business_date from meta.publication").fetchone()

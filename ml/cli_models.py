@@ -124,9 +124,11 @@ def _lead_quality(tags: dict[str, str]) -> str:
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
+    from ml.catalog import write_partition
     from ml.cli_state import require_model_store
     from ml.nightly import published_business_date
     from ml.registry.aliases import rollback_champion
+    from ml.registry.history import PROMOTIONS, moves_frame
     from ml.registry.tracking import configure_mlflow
     from ml.warehouse.steps import republish_for_readers
 
@@ -142,9 +144,10 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> None:
         )
     try:
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            old, new = rollback_champion(
+            (old, new), moves = rollback_champion(
                 mlflow.MlflowClient(), con, name, args.reason, actor=settings.mlflow_username
             )
+            write_partition(con, PROMOTIONS, moves_frame(moves))
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise
@@ -163,8 +166,10 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
 
     import duckdb
 
+    from ml.catalog import write_partition
     from ml.nightly import published_business_date
     from ml.registry.aliases import promote_by_hand
+    from ml.registry.history import PROMOTIONS, moves_frame
     from ml.registry.tracking import configure_mlflow
     from ml.warehouse.steps import republish_for_readers
 
@@ -179,10 +184,11 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
         )
     try:
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            old = promote_by_hand(
+            old, moves = promote_by_hand(
                 mlflow.MlflowClient(), con, name, str(args.version), args.reason,
                 getpass.getuser(),
             )  # fmt: skip
+            write_partition(con, PROMOTIONS, moves_frame(moves))
     except duckdb.IOException as exc:
         if "lock" not in str(exc).lower():
             raise

@@ -32,7 +32,7 @@ NIGHTLY_DAGS: tuple[tuple[str, bool], ...] = (
     ("nightly_revenue_forecast", True),
 )
 
-# The stage each nightly DAG records when its work is done (ml.quality.monitoring).
+# The stage each nightly DAG records when its work is done (ml.warehouse.runs).
 DAG_STAGES = {
     "nightly_warehouse": "warehouse",
     "nightly_lead_scoring": "lead_scoring",
@@ -123,7 +123,7 @@ def _run_dags(
 def _stages_done(settings: Settings, business_date: date) -> set[str]:
     import duckdb
 
-    from ml.quality import monitoring
+    from ml.warehouse import runs as monitoring
 
     if not settings.work_warehouse.exists():
         return set()
@@ -135,7 +135,7 @@ def _record_failure(settings: Settings, business_date: date, message: str) -> No
     """A run that stopped without a verdict (a killed Airflow process) is recorded failed."""
     import duckdb
 
-    from ml.quality import monitoring
+    from ml.warehouse import runs as monitoring
 
     if not settings.work_warehouse.exists():
         return

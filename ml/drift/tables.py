@@ -16,35 +16,17 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from ml.warehouse.tables import replace_rows, transaction
+from ml.catalog import Write, ensure_table, write_partitions
 
-_DDL = {
-    "drift": """
-        run_date date, model_name varchar, model_version varchar, feature varchar,
-        drift_score double, threshold double, drifted boolean, stattest varchar,
-        kind varchar, reference_rows bigint, current_rows bigint, note varchar
-    """,
-    "drift_runs": """
-        run_date date, model_name varchar, model_version varchar, features bigint,
-        drifted_features bigint, share_drifted double, share_threshold double,
-        prediction_drift_score double, prediction_drifted boolean, realised_auc double,
-        realised_score_date date, promotion_auc double, alerts varchar,
-        retraining_requested boolean, suppressed_by_cooldown boolean, report_path varchar,
-        note varchar
-    """,
-    "model_performance": """
-        model_name varchar, model_version varchar, score_date date, evaluated_on date,
-        label_window_days integer, rows bigint, positives bigint, roc_auc double,
-        pr_auc double, log_loss double, brier double, expected_calibration_error double,
-        top_decile_lift double, rows_excluded bigint
-    """,
-}
+DRIFT, DRIFT_RUNS, MODEL_PERFORMANCE = (
+    "monitoring.drift", "monitoring.drift_runs", "monitoring.model_performance",
+)  # fmt: skip
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists monitoring")
-    for name, columns in _DDL.items():
-        con.execute(f"create table if not exists monitoring.{name} ({columns})")
+    """Create the three tables from their declarations (ml.catalog) if missing."""
+    for name in (DRIFT, DRIFT_RUNS, MODEL_PERFORMANCE):
+        ensure_table(con, name)
 
 
 def write_night(
@@ -56,20 +38,17 @@ def write_night(
     run: dict,
     performance: pd.DataFrame,
 ) -> None:
-    """Replace the night's rows of all three tables in one transaction."""
+    """Replace the night's rows of all three tables in one transaction, through the catalog."""
     ensure_tables(con)
-    night = "run_date = ? and model_name = ?"
-    with transaction(con):
-        replace_rows(con, "monitoring.drift", drift, night, [run_date, model_name])
-        replace_rows(
-            con, "monitoring.drift_runs", pd.DataFrame([run]), night, [run_date, model_name]
-        )
-        if not performance.empty:
-            replace_rows(
-                con, "monitoring.model_performance", performance,
-                "model_name = ? and score_date in (select unnest(?::date[]))",
-                [model_name, list(performance["score_date"])],
-            )  # fmt: skip
+    night = {"run_date": run_date, "model_name": model_name}
+    writes = [Write(DRIFT, drift, night), Write(DRIFT_RUNS, pd.DataFrame([run]), night)]
+    if not performance.empty:
+        score_dates = sorted(set(performance["score_date"]))
+        writes.append(
+            Write(MODEL_PERFORMANCE, performance,
+                  {"model_name": model_name, "score_date": score_dates})
+        )  # fmt: skip
+    write_partitions(con, writes)
 
 
 def last_retraining_requested(
@@ -81,4 +60,4 @@ def last_retraining_requested(
         "select max(run_date) from monitoring.drift_runs where model_name = ? "
         "and retraining_requested and run_date < ?",
         [model_name, before],
-    ).fetchone()[0]
+    ).fetchall()[0][0]

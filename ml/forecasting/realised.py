@@ -7,18 +7,10 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from ml.catalog import write_partition
 from ml.drift import realised_forecast_performance
 from ml.forecasting.config import GRAINS
 from ml.forecasting.series import SeriesSet
-from ml.warehouse.tables import replace_rows, transaction
-
-_DDL = """
-    create table if not exists monitoring.forecast_performance (
-        model_name varchar, forecast_date date, grain varchar, segment varchar,
-        evaluated_on date, periods bigint, mae double, scale double, mase double,
-        coverage_80 double, coverage_95 double
-    )
-"""
 
 
 def actuals_frame(series: SeriesSet) -> pd.DataFrame:
@@ -48,12 +40,8 @@ def record_realised(
     if realised.empty:
         return 0
     realised = realised.assign(model_name=model_name, evaluated_on=on)
-    con.execute("create schema if not exists monitoring")
-    con.execute(_DDL)
     forecast_dates = sorted(set(pd.to_datetime(realised["forecast_date"]).dt.date))
-    with transaction(con):
-        return replace_rows(
-            con, "monitoring.forecast_performance", realised,
-            "model_name = ? and forecast_date in (select unnest(?::date[]))",
-            [model_name, forecast_dates],
-        )  # fmt: skip
+    return write_partition(
+        con, "monitoring.forecast_performance", realised,
+        {"model_name": model_name, "forecast_date": forecast_dates},
+    )  # fmt: skip

@@ -14,13 +14,14 @@ from datetime import UTC, date, datetime
 import duckdb
 import pandas as pd
 
+from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast, store
 from ml.forecasting.realised import record_realised
 from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.training import MODEL_NAME, train_and_gate
-from ml.quality import monitoring
 from ml.registry.aliases import alias_version, notice_manual_moves
+from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
     TrainingOutcome,
     clean_interrupted,
@@ -29,6 +30,7 @@ from ml.registry.lifecycle import (
 )
 from ml.registry.tracking import CHALLENGER, CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
+from ml.warehouse import runs as monitoring
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,6 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
         RuntimeError: training registered no version at all.
     """
     from ml.forecasting.pyfunc import load_forecaster
-    from ml.quality import validate_frame
 
     settings = settings or load_settings()
     config = settings.forecasting()
@@ -84,7 +85,8 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
         return _skipped(business_date, missing, settings)
     trained = _train_if_due(business_date, settings, client, inputs)
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
+        champion, moves = notice_manual_moves(client, con, MODEL_NAME, business_date)
+        write_partition(con, PROMOTIONS, moves_frame(moves))
     alias, version = CHAMPION, champion
     if champion is None:
         # No version has passed the gate yet (a first model outside the coverage band,
@@ -112,7 +114,6 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
         model_name=MODEL_NAME, model_version=version, model_alias=alias,
         forecast_at=datetime.now(UTC).replace(tzinfo=None),
     )  # fmt: skip
-    validate_frame(rows, "ml.revenue_forecasts").raise_for_failures()
     with duckdb.connect(str(settings.work_warehouse)) as con:
         store.write_forecasts(con, rows, business_date)
         realised = record_realised(

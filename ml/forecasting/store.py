@@ -7,7 +7,8 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from ml.warehouse.tables import replace_rows, table_exists, transaction
+from ml.catalog import write_partition
+from ml.warehouse.tables import table_exists
 
 INPUT_QUERIES = {
     "daily_revenue": "select * from marts.daily_revenue",
@@ -15,16 +16,6 @@ INPUT_QUERIES = {
     "opportunities": "select * from marts.opportunities",
     "opportunity_stage_history": "select * from marts.opportunity_stage_history",
 }
-
-_FORECASTS_DDL = """
-    create table if not exists ml.revenue_forecasts (
-        forecast_date date, segment varchar, grain varchar, period_start date,
-        period_end date, forecast double, lower double, upper double, interval_level double,
-        lower_95 double, upper_95 double, existing_pipeline double, new_business double,
-        method varchar, series_status varchar, model_name varchar, model_version varchar,
-        model_alias varchar, forecast_at timestamp
-    )
-"""
 
 
 def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
@@ -46,13 +37,9 @@ def read_win_probabilities(con: duckdb.DuckDBPyConnection, business_date: date) 
 def write_forecasts(
     con: duckdb.DuckDBPyConnection, forecasts: pd.DataFrame, forecast_date: date
 ) -> int:
-    """Replace ``forecast_date``'s rows of ``ml.revenue_forecasts``, in one transaction."""
-    con.execute("create schema if not exists ml")
-    con.execute(_FORECASTS_DDL)
-    with transaction(con):
-        return replace_rows(
-            con, "ml.revenue_forecasts", forecasts, "forecast_date = ?", [forecast_date]
-        )
+    """Replace ``forecast_date``'s rows of ``ml.revenue_forecasts``, in one transaction,
+    after the table's suite passed (:func:`ml.catalog.write_partition`)."""
+    return write_partition(con, "ml.revenue_forecasts", forecasts, {"forecast_date": forecast_date})
 
 
 def read_past_forecasts(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
 
+from ml.catalog import write_partition
 from ml.forecasting import (
     GRAINS,
     build_series,
@@ -27,6 +28,7 @@ from ml.forecasting.plots import backtest_figure
 from ml.forecasting.promotion import choice_mase, forecast_gate, published_scores
 from ml.forecasting.pyfunc import ARTIFACT_KEY, load_forecaster, pip_requirements
 from ml.registry.gate import GateDecision
+from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
     TrainingOutcome,
     clean_interrupted,
@@ -114,10 +116,11 @@ def train_and_gate(
             )
 
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            decision = gate_new_version(
+            decision, moves = gate_new_version(
                 mlflow.MlflowClient(), con, model_name=MODEL_NAME, version=version,
                 business_date=business_date, trigger=trigger, decide=decide,
             )  # fmt: skip
+            write_partition(con, PROMOTIONS, moves_frame(moves))
         mlflow.set_tags({"gate_decision": decision.reason, "registered_version": version})
     verdict = "promoted to champion" if decision.promote else "stays challenger"
     text = f"v{version} {verdict}: {decision.reason}"

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ml.catalog import write_partition
 from ml.contract import final_state_tables, landing_marker
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.features import final_state_rows, labelled_snapshots
-from ml.warehouse.tables import replace_rows, transaction
 
 log = logging.getLogger(__name__)
 
@@ -91,24 +91,9 @@ def read_final_states(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-_SCORES_DDL = """
-    create table if not exists ml.lead_scores (
-        lead_id varchar, score_date date, conversion_probability double, score smallint,
-        percentile double, grade varchar, top_factors varchar, model_name varchar,
-        model_version varchar, scoring_method varchar, scored_at timestamp, is_stale boolean
-    )
-"""
-# Columns added after the first release; an older table gets them on the next write.
-_ADDED_COLUMNS = {"is_stale": "boolean"}
-
-
 def write_lead_scores(
     con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, score_date: date
 ) -> int:
-    """Replace ``score_date``'s rows of ``ml.lead_scores`` with ``scores``, in one transaction."""
-    con.execute("create schema if not exists ml")
-    con.execute(_SCORES_DDL)
-    for column, kind in _ADDED_COLUMNS.items():
-        con.execute(f"alter table ml.lead_scores add column if not exists {column} {kind}")
-    with transaction(con):
-        return replace_rows(con, "ml.lead_scores", scores, "score_date = ?", [score_date])
+    """Replace ``score_date``'s rows of ``ml.lead_scores`` with ``scores``, in one transaction,
+    after the table's suite passed (:func:`ml.catalog.write_partition`)."""
+    return write_partition(con, "ml.lead_scores", scores, {"score_date": score_date})

@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig
@@ -22,11 +23,12 @@ from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
 from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame, stale_leads
 from ml.lead_scoring.training import train_and_gate
-from ml.quality import monitoring
 from ml.registry.aliases import notice_manual_moves
+from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import TrainingOutcome, clean_interrupted, training_due
 from ml.registry.tracking import configure_mlflow
 from ml.settings import Settings, load_settings
+from ml.warehouse import runs as monitoring
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +90,6 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
         ml.quality.outcomes.SuiteFailedError: the scores break expectations/ml/lead_scores.yml;
             nothing is written.
     """
-    from ml.quality import validate_frame
-
     settings = settings or load_settings()
     config = settings.lead_scoring()
     if not config.enabled:
@@ -105,7 +105,8 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
 
     client = mlflow.MlflowClient()
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        champion = notice_manual_moves(client, con, MODEL_NAME, business_date)
+        champion, moves = notice_manual_moves(client, con, MODEL_NAME, business_date)
+        write_partition(con, PROMOTIONS, moves_frame(moves))
         leads = data.read_open_leads(con, business_date)
         if champion is None:
             labelled, _ = data.read_labelled_rows(con, settings.landing, business_date, config)
@@ -130,7 +131,6 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
         grade_method=config.grade_method,
         grade_shares=config.grade_shares,
     )
-    validate_frame(scores, "ml.lead_scores").raise_for_failures()
     kill_point("lead_scoring:scoring")
     with duckdb.connect(str(settings.work_warehouse)) as con:
         data.write_lead_scores(con, scores, business_date)

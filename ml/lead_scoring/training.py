@@ -12,6 +12,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
+from ml.catalog import write_partition
 from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.evaluate import (
@@ -38,6 +39,7 @@ from ml.lead_scoring.tracking import (
 from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
 from ml.metrics import calibration_noise_floor
 from ml.registry.gate import GateDecision, decide_promotion
+from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
     TrainingOutcome,
     clean_interrupted,
@@ -116,12 +118,13 @@ def train_and_gate(
         )
         version = register_candidate(best, inputs.iloc[split.train], tags)
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            decision = gate_new_version(
+            decision, moves = gate_new_version(
                 mlflow.MlflowClient(), con, model_name=MODEL_NAME, version=version,
                 business_date=business_date, trigger=trigger,
                 decide=partial(_gate, best=best, holdout_rows=holdout_rows,
                                holdout_x=holdout_x, holdout_y=holdout_y, config=config),
             )  # fmt: skip
+            write_partition(con, PROMOTIONS, moves_frame(moves))
         mlflow.set_tags({"gate_decision": decision.reason, "registered_version": version})
     verdict = "promoted to champion" if decision.promote else "stays challenger"
     summary = f"{best.name} v{version} {verdict}: {decision.reason}"

@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
+import pandas as pd
 
+from ml.catalog import append_select, erase_rows, transaction, write_partition
+from ml.catalog.writer import OUTPUT_SCHEMAS
 from ml.privacy import artifacts, plan, reports
 from ml.privacy.compact import rewrite_database
 from ml.privacy.identifiers import hash_sql, keyed_hash, normalise_email
@@ -39,10 +42,10 @@ from ml.settings import Settings
 log = logging.getLogger(__name__)
 
 ERASURES = "monitoring.erasures"
-_ERASURE_COLUMNS = """
-    erasure_id varchar, erased_at timestamp, erased_by varchar, identifier_hashes varchar[],
-    leads_found integer, location varchar, action varchar, rows bigint
-"""
+_ERASURE_COLUMNS = [  # monitoring.erasures, declared in ml.catalog
+    "erasure_id", "erased_at", "erased_by", "identifier_hashes", "leads_found", "location",
+    "action", "rows",
+]  # fmt: skip
 _BLANK_DETAIL = "an erased person: no values kept"
 # Columns a quarantined row keeps after erasure: where it came from and why it is there.
 _KEPT_IN_QUARANTINE = ("_delivery_date", "_source_file", "_source_row", "_loaded_at",
@@ -133,8 +136,7 @@ def erase_people(
             report.seconds = time.monotonic() - started
             return report
         erased_at = datetime.now(UTC).replace(tzinfo=None)
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             for action in actions:
                 if action.name in report.rows:
                     where, params = _where(action, report.lead_ids, email_hashes, clear, key)
@@ -143,10 +145,6 @@ def erase_people(
             subjects += [("email", h) for h in email_hashes]
             suppress(con, subjects, report.erasure_id, erased_at)
             _log_erasure(con, report, erased_at, actor or _os_user())
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     progress(f"erase: removed {sum(report.rows.values()):,} rows from {len(report.rows)} tables")
     artifacts.erase_rows(hits, report.lead_ids)
     if hits:
@@ -256,8 +254,13 @@ def _describe(action: plan.TableAction) -> str:
 
 
 def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str, params: list):
+    """Erase the person's rows of one table: every ``ml``/``monitoring``/``quarantine``
+    table through the catalog's :func:`erase_rows`; raw (ingest's layer) and the layers dbt
+    rebuilds here."""
     table = action.name
-    if action.action == plan.UNLINK:
+    if action.action == plan.UNLINK and action.schema in OUTPUT_SCHEMAS:
+        erase_rows(con, table, where, params, null_columns=["lead_id"])
+    elif action.action == plan.UNLINK:
         con.execute(f"update {table} set lead_id = null where {where}", params)
     elif action.schema == "raw":
         # A delivered row stays accounted for: it becomes an 'erased' quarantined row
@@ -268,12 +271,12 @@ def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str,
             f"where {where}",
             params,
         )
-        con.execute(
-            f"insert into quarantine.{action.table} by name select e.*, "
-            f"['{ERASED_RULE}'] as _rules, '{_BLANK_DETAIL}' as _detail, "
+        append_select(
+            con, f"quarantine.{action.table}",
+            f"select e.*, ['{ERASED_RULE}'] as _rules, '{_BLANK_DETAIL}' as _detail, "
             "f.business_date as _business_date from erased_lineage as e "
-            "left join raw._ingested_files as f on f.path = e._source_file"
-        )
+            "left join raw._ingested_files as f on f.path = e._source_file",
+        )  # fmt: skip
         con.execute(
             "update raw._ingested_files as f set row_count = f.row_count - e.n, "
             "rows_quarantined = coalesce(f.rows_quarantined, 0) + e.n "
@@ -297,20 +300,21 @@ def _apply(con: duckdb.DuckDBPyConnection, action: plan.TableAction, where: str,
             ).fetchall()
             if row[0] not in _KEPT_IN_QUARANTINE
         ]
-        blanks = ", ".join(f'"{c}" = null' for c in columns)
-        con.execute(
-            f"update {table} set {blanks}, _detail = '{_BLANK_DETAIL}', "
-            f"_rules = case when list_contains(_rules, '{ERASED_RULE}') then _rules "
-            f"else list_append(_rules, '{ERASED_RULE}') end where {where}",
-            params,
-        )
-    else:
+        erase_rows(
+            con, table, where, params, null_columns=columns,
+            assignments={
+                "_detail": f"'{_BLANK_DETAIL}'",
+                "_rules": f"case when list_contains(_rules, '{ERASED_RULE}') then _rules "
+                f"else list_append(_rules, '{ERASED_RULE}') end",
+            },
+        )  # fmt: skip
+    elif action.schema in OUTPUT_SCHEMAS:
+        erase_rows(con, table, where, params)
+    else:  # raw (ingest's) and the layers dbt rebuilds
         con.execute(f"delete from {table} where {where}", params)
 
 
 def _log_erasure(con, report: ErasureReport, erased_at: datetime, actor: str) -> None:
-    con.execute("create schema if not exists monitoring")
-    con.execute(f"create table if not exists {ERASURES} ({_ERASURE_COLUMNS})")
     locations = {
         **report.rows,
         **{f"mlflow:{p}": n for p, n in report.artifacts.items()},
@@ -318,15 +322,16 @@ def _log_erasure(con, report: ErasureReport, erased_at: datetime, actor: str) ->
     }
     if not locations:  # nothing found: the erasure (and its suppression) is still logged
         locations = {"(nothing found)": 0}
-    con.executemany(
-        f"insert into {ERASURES} values (?, ?, ?, ?, ?, ?, ?, ?)",
+    rows = pd.DataFrame(
         [
             [report.erasure_id, erased_at, actor, report.identifier_hashes,
              len(report.lead_ids), location,
              report.actions.get(location, _artifact_action(location)), rows]
             for location, rows in sorted(locations.items())
         ],
+        columns=_ERASURE_COLUMNS,
     )  # fmt: skip
+    write_partition(con, ERASURES, rows, {"erasure_id": report.erasure_id})
 
 
 def _artifact_action(location: str) -> str:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 import duckdb
 import pyarrow as pa
 
+from ml.catalog import append_select
 from ml.contract import LINEAGE_COLUMNS
 from ml.privacy.identifiers import hash_sql
 
@@ -114,12 +115,13 @@ def hold_back(
         con.execute("drop table suppression_flagged")
         return kept, {}
     lineage = ", ".join(LINEAGE_COLUMNS)
-    con.execute(
-        f"insert into quarantine.{table} by name select {lineage}, "
-        f"['{ERASED_RULE}'] as _rules, 'an erased person: no values kept' as _detail, "
+    append_select(
+        con, f"quarantine.{table}",
+        f"select {lineage}, ['{ERASED_RULE}'] as _rules, "
+        "'an erased person: no values kept' as _detail, "
         "?::date as _business_date from suppression_flagged where _erased",
         [business_date],
-    )
+    )  # fmt: skip
     kept = con.sql(
         "select * exclude (_erased) from suppression_flagged where not _erased"
     ).to_arrow_table()

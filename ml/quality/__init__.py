@@ -1,22 +1,17 @@
-"""The data-quality gate: no model sees data that failed validation, no row vanishes unrecorded.
+"""Data quality: the rules and the Great Expectations runner, nothing that writes a table.
 
-Where each check runs, and why:
+- **Rules**: every delivered row's checks (``expectations/raw/*.yml``, read by
+  :mod:`~ml.quality.specs`, compiled to DuckDB SQL by :mod:`~ml.quality.rules` and
+  :mod:`~ml.quality.batch_sql`); a delivery's profile (:mod:`~ml.quality.profiles`).
+- **The GX runner** (:mod:`~ml.quality.validation`): validates DataFrames against suites
+  and writes Data Docs; results read strictly (:mod:`~ml.quality.outcomes`).
 
-- **While files load** (``ml.warehouse.ingest``): every delivered row is checked in
-  DuckDB against its table's rules (``expectations/raw/*.yml``, compiled by
-  :mod:`~ml.quality.rules` and :mod:`~ml.quality.batch_sql`). Rows that break one go
-  to ``quarantine.<table>`` with the rules (:mod:`~ml.quality.quarantine`); a file
-  that cannot be taken as a whole is rejected (:mod:`~ml.quality.reading`).
-- **After ingest** (:func:`ml.quality.steps.check_deliveries`): Great Expectations
-  validates each table's delivery profile (:mod:`~ml.quality.profiles`): rejected
-  files and counts that do not reconcile stop the night.
-- **After dbt** (:func:`ml.quality.steps.validate_marts`): GX validates the marts
-  models read (``expectations/marts/*.yml``).
-- **Before a model writes** (:func:`validate_frame`): GX validates its output against
-  ``expectations/ml/*.yml``.
-
-Every run's counts land in ``monitoring.pipeline_runs`` (:mod:`~ml.quality.monitoring`)
-and every validation in Data Docs (``<SALESPIPE_HOME>/reports/data_docs/index.html``).
+Who uses them: ingest (``ml.warehouse.ingest``) checks rows while files load and writes
+raw and quarantine (:mod:`ml.warehouse.quarantine`, :mod:`ml.warehouse.reading`); the
+gate steps (:mod:`ml.warehouse.gate`) validate delivery profiles after ingest and the
+marts after dbt, and note the verdict in ``monitoring.pipeline_runs``
+(:mod:`ml.warehouse.runs`); the catalog's writer (:mod:`ml.catalog`) validates every
+model output against ``expectations/ml/*.yml`` before it writes it.
 """
 
 from ml.quality.outcomes import QualityGateError, SuiteOutcome

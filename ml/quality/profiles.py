@@ -15,9 +15,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ml.quality.quarantine import QUARANTINE_SCHEMA
 from ml.quality.rules import all_rule_names
 from ml.quality.specs import RawSuite
+
+QUARANTINE_SCHEMA = "quarantine"  # declared in ml.catalog, which quality never imports
 
 INDEX_COLUMN = "source_file"
 _REFUSALS = {

@@ -1,7 +1,9 @@
-"""Moving ``challenger`` and ``champion`` and keeping ``monitoring.model_promotions`` true.
+"""Moving ``challenger`` and ``champion``, and saying which moves were made.
 
-Every function takes an open connection to the working warehouse and an MLflow client,
-so a move and its history row are made together.
+Every function that moves an alias returns the :class:`~ml.registry.history.AliasMove` s
+it made; the calling step writes them to ``monitoring.model_promotions`` through the
+catalog: ``write_partition(con, PROMOTIONS, moves_frame(moves))``. A connection to the
+working warehouse is only read, for the champion history.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ def alias_version(client, model_name: str, alias: str) -> str | None:
 
 def move_alias(
     client,
-    con: duckdb.DuckDBPyConnection,
     *,
     model_name: str,
     alias: str,
@@ -43,12 +44,11 @@ def move_alias(
     moved_by: str,
     reason: str,
     run_date: date | None = None,
-) -> None:
-    """Point ``alias`` at ``version`` and record the move."""
+) -> history.AliasMove:
+    """Point ``alias`` at ``version``; returns the move."""
     previous = alias_version(client, model_name, alias)
     client.set_registered_model_alias(model_name, alias, version)
-    history.record_move(
-        con,
+    move = history.AliasMove(
         model_name=model_name,
         alias=alias,
         action=action,
@@ -59,15 +59,17 @@ def move_alias(
         run_date=run_date,
     )
     log.info("%s@%s: %s -> %s (%s)", model_name, alias, previous, version, reason)
+    return move
 
 
 def notice_manual_moves(
     client, con: duckdb.DuckDBPyConnection, model_name: str, run_date: date | None = None
-) -> str | None:
-    """Record a champion move made outside salespipe (MLflow UI or API), if there was one.
+) -> tuple[str | None, list[history.AliasMove]]:
+    """Notice a champion move made outside salespipe (MLflow UI or API), if there was one.
 
     Compares the alias with the last champion the history knows. Returns the current
-    champion version (None without one).
+    champion version (None without one) and the moves to record (the one noticed, or its
+    refusal; none when nothing moved).
     """
     current = alias_version(client, model_name, CHAMPION)
     stack = history.champion_stack(con, model_name)
@@ -75,9 +77,8 @@ def notice_manual_moves(
     if current is not None and current != known:
         refusal = unapproved_reason(client, model_name, current)
         if refusal is not None:
-            return _refuse(client, con, model_name, current, known, refusal, run_date)
-        history.record_move(
-            con,
+            return _refuse(client, model_name, current, known, refusal, run_date)
+        move = history.AliasMove(
             model_name=model_name,
             alias=CHAMPION,
             action=history.MANUAL,
@@ -93,7 +94,8 @@ def notice_manual_moves(
             known,
             current,
         )
-    return current
+        return current, [move]
+    return current, []
 
 
 # Version tags that make a hand promotion of a gate-failed version acceptable.
@@ -122,16 +124,15 @@ def unapproved_reason(client, model_name: str, version: str) -> str | None:
     )
 
 
-def _refuse(client, con, model_name: str, current: str, known: str | None, refusal: str,
-            run_date: date | None) -> str | None:  # fmt: skip
-    """Put ``champion`` back on ``known`` (or remove it) and record the refused move."""
+def _refuse(client, model_name: str, current: str, known: str | None, refusal: str,
+            run_date: date | None) -> tuple[str | None, list[history.AliasMove]]:  # fmt: skip
+    """Put ``champion`` back on ``known`` (or remove it); returns it and the refused move."""
     message = refusal.replace("{kept}", f"v{known}" if known else "unset (no earlier champion)")
     if known is None:
         client.delete_registered_model_alias(model_name, CHAMPION)
     else:
         client.set_registered_model_alias(model_name, CHAMPION, known)
-    history.record_move(
-        con,
+    move = history.AliasMove(
         model_name=model_name,
         alias=CHAMPION,
         action=history.REFUSED,
@@ -142,17 +143,18 @@ def _refuse(client, con, model_name: str, current: str, known: str | None, refus
         run_date=run_date,
     )
     log.warning(message)
-    return known
+    return known, [move]
 
 
 def promote_by_hand(
     client, con: duckdb.DuckDBPyConnection, model_name: str, version: str, reason: str,
     actor: str,
-) -> str | None:  # fmt: skip
-    """Make ``version`` champion with who and why, gate verdict or not; returns the old one.
+) -> tuple[str | None, list[history.AliasMove]]:  # fmt: skip
+    """Make ``version`` champion with who and why, gate verdict or not; returns the old
+    one and the moves to record.
 
     The approval is kept on the version (tags ``approved_by``, ``approval_reason``,
-    ``approved_at``), so later runs accept it, and the move is recorded.
+    ``approved_at``), so later runs accept it.
 
     Raises:
         ValueError: no such version, or an empty reason.
@@ -167,7 +169,7 @@ def promote_by_hand(
         tags = client.get_model_version(model_name, version).tags
     except MlflowException:
         raise ValueError(f"{model_name} has no version {version}.") from None
-    notice_manual_moves(client, con, model_name)
+    _, moves = notice_manual_moves(client, con, model_name)
     previous = alias_version(client, model_name, CHAMPION)
     for key, value in (
         (APPROVED_BY, actor),
@@ -176,10 +178,12 @@ def promote_by_hand(
     ):
         client.set_model_version_tag(model_name, version, key, value)
     gate = tags.get("gate_decision", "no gate verdict")
-    move_alias(client, con, model_name=model_name, alias=CHAMPION, version=version,
-               action=history.PROMOTE, moved_by=f"salespipe models promote (user {actor})",
-               reason=f"{reason.strip()} (gate: {gate})")  # fmt: skip
-    return previous
+    moves.append(move_alias(
+        client, model_name=model_name, alias=CHAMPION, version=version,
+        action=history.PROMOTE, moved_by=f"salespipe models promote (user {actor})",
+        reason=f"{reason.strip()} (gate: {gate})",
+    ))  # fmt: skip
+    return previous, moves
 
 
 def rollback_champion(
@@ -188,16 +192,17 @@ def rollback_champion(
     model_name: str,
     reason: str | None = None,
     actor: str | None = None,
-) -> tuple[str, str]:
-    """Move ``champion`` back to the previous champion. Returns (from, to).
+) -> tuple[tuple[str, str], list[history.AliasMove]]:
+    """Move ``champion`` back to the previous champion. Returns (from, to) and the moves
+    to record.
 
     ``actor`` is who asked (the tracking server's account); default the OS user.
 
     Raises:
         NoPreviousChampionError: no champion, or no earlier one in the history.
     """
-    current = notice_manual_moves(client, con, model_name)
-    stack = history.champion_stack(con, model_name)
+    current, moves = notice_manual_moves(client, con, model_name)
+    stack = history.champion_stack(con, model_name, pending=moves)
     if current is None or len(stack) < 2:
         raise NoPreviousChampionError(
             f"{model_name} has no earlier champion to roll back to "
@@ -205,9 +210,8 @@ def rollback_champion(
             "Promote a version by hand instead: set its 'champion' alias in the MLflow UI."
         )
     target = stack[-2]
-    move_alias(
+    move = move_alias(
         client,
-        con,
         model_name=model_name,
         alias=CHAMPION,
         version=target,
@@ -215,7 +219,7 @@ def rollback_champion(
         moved_by=f"salespipe models rollback (user {actor or getpass.getuser()})",
         reason=reason or f"rolled back from version {current}",
     )
-    return current, target
+    return (current, target), [*moves, move]
 
 
 __all__ = [

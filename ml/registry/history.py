@@ -1,4 +1,8 @@
-"""``monitoring.model_promotions``: every alias move, who or what made it, and why.
+"""Alias moves, and ``monitoring.model_promotions``: every move, who or what made it, and why.
+
+The registry moves aliases and *returns* the :class:`AliasMove` s it made; the step that
+called it writes them (``write_partition(con, PROMOTIONS, moves_frame(moves))``), through
+the catalog like every other table.
 
 One row per move. ``action`` says what kind of move it was:
 
@@ -16,65 +20,67 @@ pops one, so two rollbacks in a row go two versions back rather than toggling.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import duckdb
+import pandas as pd
 
+PROMOTIONS = "monitoring.model_promotions"
 CHALLENGER, PROMOTE, ROLLBACK, MANUAL = "challenger", "promote", "rollback", "manual"
 REFUSED = "refused"  # a hand move to a gate-failed version without approval, undone
 
-_COLUMNS = """
-    moved_at timestamp, run_date date, model_name varchar, alias varchar, action varchar,
-    from_version varchar, to_version varchar, moved_by varchar, reason varchar
-"""
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
-def ensure_promotions_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists monitoring")
-    con.execute(f"create table if not exists monitoring.model_promotions ({_COLUMNS})")
+@dataclass(frozen=True)
+class AliasMove:
+    """One move of an alias, as a row of ``monitoring.model_promotions``."""
+
+    model_name: str
+    alias: str
+    action: str
+    from_version: str | None
+    to_version: str | None
+    moved_by: str
+    reason: str
+    run_date: date | None = None
+    moved_at: datetime = field(default_factory=_now)
 
 
-def record_move(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    model_name: str,
-    alias: str,
-    action: str,
-    from_version: str | None,
-    to_version: str | None,
-    moved_by: str,
-    reason: str,
-    run_date: date | None = None,
-) -> None:
-    """Append one move."""
-    ensure_promotions_table(con)
-    con.execute(
-        "insert into monitoring.model_promotions values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            datetime.now(UTC).replace(tzinfo=None),
-            run_date,
-            model_name,
-            alias,
-            action,
-            from_version,
-            to_version,
-            moved_by,
-            reason,
-        ],
-    )
+def moves_frame(moves: Iterable[AliasMove]) -> pd.DataFrame:
+    """The moves as rows of ``monitoring.model_promotions``, for the catalog to write."""
+    columns = [
+        "moved_at", "run_date", "model_name", "alias", "action", "from_version",
+        "to_version", "moved_by", "reason",
+    ]  # fmt: skip
+    return pd.DataFrame([asdict(m) for m in moves], columns=columns)
 
 
-def champion_stack(con: duckdb.DuckDBPyConnection, model_name: str) -> list[str]:
-    """The champion versions in order, replaying pushes (promote, manual) and pops (rollback)."""
-    ensure_promotions_table(con)
-    moves = con.execute(
-        """
-        select action, to_version from monitoring.model_promotions
-        where model_name = ? and alias = 'champion'
-        order by moved_at, rowid
-        """,
-        [model_name],
-    ).fetchall()
+def champion_stack(
+    con: duckdb.DuckDBPyConnection, model_name: str, pending: Iterable[AliasMove] = ()
+) -> list[str]:
+    """The champion versions in order, replaying pushes (promote, manual) and pops
+    (rollback) of the recorded moves, then of ``pending`` ones not written yet."""
+    try:
+        moves = con.execute(
+            f"""
+            select action, to_version from {PROMOTIONS}
+            where model_name = ? and alias = 'champion'
+            order by moved_at, rowid
+            """,
+            [model_name],
+        ).fetchall()
+    except duckdb.CatalogException:  # nothing recorded yet
+        moves = []
+    moves += [
+        (m.action, m.to_version)
+        for m in pending
+        if m.model_name == model_name and m.alias == "champion"
+    ]
     stack: list[str] = []
     for action, to_version in moves:
         if action == REFUSED:

@@ -135,24 +135,27 @@ def gate_new_version(
     business_date: date,
     trigger: str,
     decide: Callable[[str | None], GateDecision],
-) -> GateDecision:
+) -> tuple[GateDecision, list[history.AliasMove]]:
     """Make ``version`` the challenger, run the gate against the current champion and
-    promote it if the gate says so; every move recorded, the verdict tagged on the version.
+    promote it if the gate says so, the verdict tagged on the version. Returns the
+    verdict and the moves made, for the calling step to record.
 
     ``decide`` takes the champion's version (None without one) and returns the verdict.
     """
-    move_alias(client, con, model_name=model_name, alias=CHALLENGER, version=version,
-               action=history.CHALLENGER, moved_by=f"training ({trigger})",
-               reason=f"trained for {business_date}", run_date=business_date)  # fmt: skip
-    decision = decide(notice_manual_moves(client, con, model_name, business_date))
+    moves = [move_alias(client, model_name=model_name, alias=CHALLENGER, version=version,
+                        action=history.CHALLENGER, moved_by=f"training ({trigger})",
+                        reason=f"trained for {business_date}", run_date=business_date)]  # fmt: skip
+    champion, noticed = notice_manual_moves(client, con, model_name, business_date)
+    moves += noticed
+    decision = decide(champion)
     client.set_model_version_tag(model_name, version, "gate_decision", decision.reason)
     status = "promoted" if decision.promote else "rejected"
     client.set_model_version_tag(model_name, version, "validation_status", status)
     if decision.promote:
-        move_alias(client, con, model_name=model_name, alias=CHAMPION, version=version,
-                   action=history.PROMOTE, moved_by=f"promotion gate ({trigger})",
-                   reason=decision.reason, run_date=business_date)  # fmt: skip
-    return decision
+        moves.append(move_alias(client, model_name=model_name, alias=CHAMPION, version=version,
+                                action=history.PROMOTE, moved_by=f"promotion gate ({trigger})",
+                                reason=decision.reason, run_date=business_date))  # fmt: skip
+    return decision, moves
 
 
 def tag_version(client, model_name: str, version: str, tags: dict[str, str]) -> None:

@@ -5,7 +5,8 @@ table, view and column, so a BI tool's schema browser explains what it holds:
 
 - ``marts.*``: dbt's yml descriptions, which dbt writes into the working warehouse as
   comments (``persist_docs``) and :func:`describe_published` copies over;
-- ``ml.*``, ``monitoring.*`` and ``meta.*``: declared here, once, in :data:`TABLES`;
+- ``ml.*`` and ``monitoring.*``: their declarations in :mod:`ml.catalog` (with their
+  columns' types, grain and suite); ``meta.*``: declared here;
 - custom CRM fields (``attr_*``), whose names only the data knows: a generic description;
 - the views of :data:`VIEWS`, made for BI: one row per open lead tonight with its score
   and the lead's, owner's and account's attributes, so nobody needs a two-key join.
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from ml.catalog import TABLES as DECLARED
+
 log = logging.getLogger(__name__)
 
 
@@ -31,233 +34,22 @@ class TableDoc:
     columns: dict[str, str] = field(default_factory=dict)
 
 
-_RUN_DATE = "The business date of the run."
-_MODEL_NAME = "The registered MLflow model (lead_scoring, revenue_forecast)."
-_MODEL_VERSION = "The MLflow model version."
-
+# ml.* and monitoring.* are declared once, with their columns and types, in ml.catalog;
+# meta.* exists only in the published file.
 TABLES: dict[str, TableDoc] = {
-    "ml.lead_scores": TableDoc(
-        "Lead scores: one row per open lead per scoring date, from the lead_scoring "
-        "champion (or the source prior without one). Re-scoring a date replaces its rows.",
-        {
-            "lead_id": "The lead (marts.lead_features.lead_id).",
-            "score_date": "The business date the lead was scored as of; the lead's features "
-            "are marts.lead_features at as_of_date = score_date.",
-            "conversion_probability": "Calibrated probability that the lead converts within "
-            "the label window (default 90 days from its creation).",
-            "score": "conversion_probability on a 0-100 scale, rounded: 40 means 40% likely.",
-            "percentile": "Share (0-100) of the date's active (not stale) leads scored at or "
-            "below this lead; null for a stale lead.",
-            "grade": "A-D among the date's active leads: by rank (default; A = top 10%, "
-            "B next 20%, C next 30%, D the rest) or by probability bands, as configured "
-            "(lead_scoring.grade_method); null for a stale lead.",
-            "top_factors": "JSON {positive: [...], negative: [...]}: the top features that "
-            "raised and lowered this lead's score, each with feature, label, the lead's "
-            "value, impact (log-odds) and probability_effect (change in probability, "
-            "0.05 = 5 points).",
-            "model_name": "The model that scored: lead_scoring, or source_prior without a "
-            "champion.",
-            "model_version": "The model version that scored (the prior: date and lead count).",
-            "scoring_method": "model (a registered champion) or prior (the fallback).",
-            "scored_at": "When the scores were computed (UTC).",
-            "is_stale": "True when the lead is open but had no activity for more than "
-            "lead_scoring.stale_after_days (default 30): scored, but not graded.",
-        },
-    ),
-    "ml.revenue_forecasts": TableDoc(
-        "Revenue forecasts: one row per forecast date, segment and period (13 weeks and "
-        "6 months ahead), reconciled so regions, products and reps add up to the total.",
-        {
-            "forecast_date": "The business date the forecast was made on.",
-            "segment": "total, or region:<code>, product:<name>, rep:<rep_id>.",
-            "grain": "week or month.",
-            "period_start": "First day of the forecast period.",
-            "period_end": "Last day of the forecast period.",
-            "forecast": "Forecast won revenue in the period, in the default currency.",
-            "lower": "Lower bound of the interval_level (80%) prediction interval.",
-            "upper": "Upper bound of the interval_level (80%) prediction interval.",
-            "interval_level": "Coverage of lower/upper (0.8).",
-            "lower_95": "Lower bound of the 95% prediction interval.",
-            "upper_95": "Upper bound of the 95% prediction interval.",
-            "existing_pipeline": "Expected revenue from opportunities open on forecast_date "
-            "and expected to close in the period.",
-            "new_business": "forecast minus existing_pipeline: revenue still to be found.",
-            "method": "The forecasting method that won the backtest for this series.",
-            "series_status": "ok, or why the series got a fallback (e.g. short history).",
-            "model_name": _MODEL_NAME,
-            "model_version": _MODEL_VERSION,
-            "model_alias": "The alias the version was loaded by (champion).",
-            "forecast_at": "When the forecast was computed (UTC).",
-        },
-    ),
-    "monitoring.pipeline_runs": TableDoc(
-        "One row per nightly run: its status and the reconciled row counts of every "
-        "delivery processed (rows_in = rows_out + rows_quarantined + rows_rejected + "
-        "rows_repeated).",
-        {
-            "run_date": _RUN_DATE,
-            "started_at": "When the run started (UTC).",
-            "finished_at": "When the run finished (UTC); null while running.",
-            "status": "running, success or failed.",
-            "rows_in": "Rows delivered in the files processed for the date.",
-            "rows_quarantined": "Rows held in quarantine for breaking a row rule.",
-            "rows_out": "Rows loaded into the raw layer.",
-            "rows_rejected": "Rows of files refused as a whole.",
-            "rows_repeated": "Rows of files delivered again unchanged (not loaded twice).",
-            "files_in": "Delivery files processed.",
-            "files_rejected": "Delivery files refused as a whole.",
-            "message": "Why the run failed, or what it reported (a stage it skipped, and why).",
-            "data_docs": "Path of the Great Expectations Data Docs of the run.",
-            "paths_skipped": "Landing-zone entries ingest did not read (not a delivery "
-            "folder, a symlink out of the landing zone...).",
-            "skipped": "Each skipped landing-zone entry and why.",
-        },
-    ),
-    "monitoring.pipeline_stages": TableDoc(
-        "One row per run and stage of the night (warehouse, lead_scoring, "
-        "revenue_forecast): when it finished, and whether it ran or was skipped. A night is "
-        "published only when every stage has a row.",
-        {
-            "run_date": _RUN_DATE,
-            "stage": "warehouse, lead_scoring or revenue_forecast.",
-            "finished_at": "When the stage finished (UTC).",
-            "status": "done, or skipped (nothing to do, or switched off in salespipe.yml).",
-            "detail": "Why a skipped stage was skipped, e.g. no revenue data on or before "
-            "the business date; null when it ran.",
-        },
-    ),
-    "monitoring.audit_log": TableDoc(
-        "Who did what: one row per state-changing salespipe command, DAG run, training, "
-        "promotion, rollback and erasure. Personal data in the arguments is a keyed hash.",
-        {
-            "at": "When it happened (UTC).",
-            "actor": "Who: the OS user, or the Airflow or MLflow user in a team deployment.",
-            "action": "What: a command, a DAG run, training, promotion, rollback, erasure.",
-            "target": "What it acted on: a business date, a model, a DAG.",
-            "arguments": "Its arguments as JSON, personal values replaced by their keyed hash.",
-            "outcome": "How it ended: success, failed, or the gate's verdict.",
-            "source": "Where the row comes from: the CLI, Airflow, the registry, an erasure.",
-        },
-    ),
-    "monitoring.pipeline_run_tables": TableDoc(
-        "One row per run and landing table: the reconciled counts behind pipeline_runs.",
-        {
-            "run_date": _RUN_DATE,
-            "table_name": "The landing table (leads, opportunities, ...).",
-            "files": "Delivery files processed.",
-            "files_rejected": "Files refused as a whole.",
-            "files_repeated": "Files delivered again unchanged.",
-            "rows_delivered": "Rows in the files.",
-            "rows_loaded": "Rows loaded into raw.",
-            "rows_quarantined": "Rows held in quarantine.",
-            "rows_rejected": "Rows of refused files.",
-            "rows_repeated": "Rows of repeated files.",
-        },
-    ),
-    "monitoring.model_promotions": TableDoc(
-        "Every move of a model alias (champion, challenger): by the promotion gate, by hand "
-        "in MLflow, or by rollback, with who and why.",
-        {
-            "moved_at": "When the move was recorded (UTC).",
-            "run_date": "The business date of the run that made or noticed the move.",
-            "model_name": _MODEL_NAME,
-            "alias": "champion or challenger.",
-            "action": "challenger, promote, rollback or manual.",
-            "from_version": "Version the alias pointed to before; null for a first move.",
-            "to_version": "Version the alias points to after.",
-            "moved_by": "The gate, salespipe models rollback, or the MLflow UI/API.",
-            "reason": "The gate's decision or the reason given.",
-        },
-    ),
-    "monitoring.drift": TableDoc(
-        "Data and prediction drift: one row per run, model and feature (feature = "
-        "'prediction' for the scores), tonight's scored population against the champion's "
-        "reference sample.",
-        {
-            "run_date": _RUN_DATE,
-            "model_name": _MODEL_NAME,
-            "model_version": "The champion version whose reference was used.",
-            "feature": "The model input, or 'prediction'.",
-            "drift_score": "The test's statistic or p-value (see stattest).",
-            "threshold": "The test's threshold.",
-            "drifted": "True when the feature drifted by its test and threshold.",
-            "stattest": "The statistical test Evidently chose or was configured with.",
-            "kind": "numerical, categorical or prediction.",
-            "reference_rows": "Rows of the reference sample.",
-            "current_rows": "Rows of tonight's sample.",
-            "note": "Why a feature was skipped, if it was.",
-        },
-    ),
-    "monitoring.drift_runs": TableDoc(
-        "One row per run and model: the drift verdict, realised performance, alerts and "
-        "whether retraining was requested.",
-        {
-            "run_date": _RUN_DATE,
-            "model_name": _MODEL_NAME,
-            "model_version": "The champion version monitored.",
-            "features": "Features compared.",
-            "drifted_features": "Features that drifted.",
-            "share_drifted": "drifted_features / features.",
-            "share_threshold": "Share of drifted features that raises an alert.",
-            "prediction_drift_score": "Drift score of the predictions.",
-            "prediction_drifted": "True when the predictions drifted.",
-            "realised_auc": "AUC of past scores whose labels have matured.",
-            "realised_score_date": "The score date realised_auc was measured on.",
-            "promotion_auc": "The holdout AUC the version was promoted with.",
-            "alerts": "The alerts raised, comma-separated; empty when quiet.",
-            "retraining_requested": "True when the night asked for retraining.",
-            "suppressed_by_cooldown": "True when an alert did not retrain (cooldown).",
-            "report_path": "Path of the night's Evidently HTML report.",
-            "note": "Anything the run had to say (e.g. no champion yet).",
-        },
-    ),
-    "monitoring.model_performance": TableDoc(
-        "Realised performance: one row per model, version and score date whose labels "
-        "have matured, recomputed as outcomes arrive.",
-        {
-            "model_name": _MODEL_NAME,
-            "model_version": "The version that made the scores.",
-            "score_date": "The date the scores were made.",
-            "evaluated_on": "The business date of the evaluation.",
-            "label_window_days": "Days after creation a conversion counted.",
-            "rows": "Scored leads evaluated.",
-            "positives": "Of them, converted within the window.",
-            "roc_auc": "Area under the ROC curve.",
-            "pr_auc": "Area under the precision-recall curve.",
-            "log_loss": "Log loss of the probabilities.",
-            "brier": "Brier score of the probabilities.",
-            "expected_calibration_error": "Expected calibration error (10 bins).",
-            "top_decile_lift": "Conversion rate of the top 10% over the overall rate.",
-            "rows_excluded": "Scored leads left out (label not known yet or lead gone).",
-        },
-    ),
-    "monitoring.forecast_performance": TableDoc(
-        "Realised forecast accuracy: one row per model, forecast date, grain and segment "
-        "once its periods have happened.",
-        {
-            "model_name": _MODEL_NAME,
-            "forecast_date": "The date the forecast was made.",
-            "grain": "week or month.",
-            "segment": "total, or region:/product:/rep: segment.",
-            "evaluated_on": "The business date of the evaluation.",
-            "periods": "Completed periods compared.",
-            "mae": "Mean absolute error, in the default currency.",
-            "scale": "The seasonal-naive in-sample error MASE divides by.",
-            "mase": "Mean absolute scaled error (below 1 beats seasonal naive).",
-            "coverage_80": "Share of actuals inside the 80% interval.",
-            "coverage_95": "Share of actuals inside the 95% interval.",
-        },
-    ),
-    "meta.publication": TableDoc(
-        "Which night this file shows: one row.",
-        {
-            "business_date": "The business date the published tables are as of.",
-            "published_at": "When this file was published (UTC).",
-            "status": "complete: only a night whose every stage finished is published.",
-            "run_id": "The run that published it (its log folder under logs/runs).",
-        },
-    ),
+    name: TableDoc(table.description, table.column_docs)
+    for name, table in DECLARED.items()
+    if table.schema in ("ml", "monitoring")
 }
+TABLES["meta.publication"] = TableDoc(
+    "Which night this file shows: one row.",
+    {
+        "business_date": "The business date the published tables are as of.",
+        "published_at": "When this file was published (UTC).",
+        "status": "complete: only a night whose every stage finished is published.",
+        "run_id": "The run that published it (its log folder under logs/runs).",
+    },
+)
 
 _CUSTOM_FIELD = "Custom CRM field {name!r} of the lead (attr_* in the landing zone), as text."
 

@@ -1,12 +1,12 @@
 """Bulk-load a landing zone into the warehouse's raw layer (schema ``raw``), through the gate.
 
-Each file is read into Arrow with every column as text (:mod:`ml.quality.reading`);
+Each file is read into Arrow with every column as text (:mod:`ml.warehouse.reading`);
 the rows of a table's files in one batch are checked together against the table's
-rules in DuckDB and split (:mod:`ml.quality.quarantine`): valid rows are appended to
+rules in DuckDB and split (:mod:`ml.warehouse.quarantine`): valid rows are appended to
 ``raw.<table>``, the others to ``quarantine.<table>`` with the rules they broke. A
 file that cannot be taken at all (table-level: unreadable, a required column missing,
 the key empty in every row) is ``rejected``: nothing of it is loaded, and the nightly
-gate (:mod:`ml.quality.steps`) stops the run until it is fixed or removed.
+gate (:mod:`ml.warehouse.gate`) stops the run until it is fixed or removed.
 
 ``raw._ingested_files`` records every file with its checksum, status and row counts,
 which is what makes re-ingesting a no-op and lets every run reconcile: rows delivered =
@@ -24,19 +24,24 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
+from ml.catalog import erase_rows, transaction
 from ml.privacy.suppression import ERASED_RULE, hold_back
-from ml.quality.quarantine import (
-    QUARANTINE_SCHEMA,
-    FileCounts,
-    ensure_quarantine_tables,
-    quarantine_rows,
-    split_batch,
-)
-from ml.quality.reading import FileRead, read_delivery
 from ml.quality.specs import RawSuite, load_raw_suites
 from ml.quality.text import fingerprint
 from ml.warehouse.landing import DeliveryFile, scan_landing_zone
+from ml.warehouse.quarantine import (
+    QUARANTINE_SCHEMA,
+    FileCounts,
+    quarantine_rows,
+    split_batch,
+)
+from ml.warehouse.raw_layer import (
+    add_new_columns,
+    ensure_raw_schema,
+    record_file,
+    withdraw_removed_rejections,
+)
+from ml.warehouse.reading import FileRead, read_delivery
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +50,6 @@ log = logging.getLogger(__name__)
 # A batch never splits one table's delivery folder, so duplicates within a delivery
 # are always seen together.
 BATCH_BYTES = 256 << 20
-
-_FILE_COLUMNS = """
-    path varchar primary key, table_name varchar, delivery_date date, sha256 varchar,
-    row_count bigint, status varchar, ingested_at timestamp
-"""
-# Added by the data-quality gate; `alter ... if not exists` upgrades an older warehouse.
-_GATE_FILE_COLUMNS = {
-    "business_date": "date",  # the business date of the run that last processed the file
-    "rows_delivered": "bigint",
-    "rows_quarantined": "bigint",
-    "problem": "varchar",  # why a rejected file was refused: unreadable, missing_columns, ...
-    "reason": "varchar",  # the same, as a sentence naming the file
-    "unexpected_columns": "varchar",
-}
-
 
 # A refused file is read again on every ingest, until it is fixed (and loads) or removed.
 _READ_AGAIN = ("rejected", "withdrawn")
@@ -149,7 +139,7 @@ def ingest_landing_zone(
             "select path, sha256, status from raw._ingested_files"
         ).fetchall()
     }
-    _withdraw_removed_rejections(con, landing, known)
+    withdraw_removed_rejections(con, landing, known)
     # Content already loaded, to tell a repeated delivery from a new one. Files with no
     # rows don't count: every empty delivery of a table has the same bytes.
     seen_content = set(
@@ -181,36 +171,6 @@ class _Pending:
     sha: str
     quotes: int
     seen_before: bool  # the path is in raw._ingested_files (changed, or rejected before)
-
-
-def _withdraw_removed_rejections(
-    con: duckdb.DuckDBPyConnection, landing: Path, known: dict[str, tuple[str, str]]
-) -> None:
-    """A rejected file since removed from the landing zone is ``withdrawn``: it no longer
-    stops the gate, and its record stays, so that its rows are still accounted for."""
-    for path, (_, status) in known.items():
-        if status == "rejected" and not (landing / path).exists():
-            con.execute(
-                "update raw._ingested_files set status = 'withdrawn' where path = ?", [path]
-            )
-            log.info("%s was rejected and is no longer in the landing zone: withdrawn", path)
-
-
-def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or upgrade) ``raw``, its bookkeeping tables and the quarantine tables."""
-    con.execute("create schema if not exists raw")
-    con.execute(f"create table if not exists raw._ingested_files ({_FILE_COLUMNS})")
-    for name, sql_type in _GATE_FILE_COLUMNS.items():
-        con.execute(f"alter table raw._ingested_files add column if not exists {name} {sql_type}")
-    con.execute(
-        "create table if not exists raw._ingested_file_rules "
-        "(path varchar, rule varchar, rows bigint)"
-    )
-    for table in LANDING_TABLES.values():
-        columns = [f'"{c}" varchar' for c in table.columns]
-        columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
-        con.execute(f"create table if not exists raw.{table.name} ({', '.join(columns)})")
-    ensure_quarantine_tables(con)
 
 
 def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
@@ -253,24 +213,22 @@ def _load_batch(
             if result.rows_delivered:
                 seen_content.add(content)
         read.append((item, status, result))
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for item, _, _ in read:
             if item.seen_before:  # its earlier version's rows go, whatever becomes of this one
-                for schema in ("raw", QUARANTINE_SCHEMA):
-                    con.execute(
-                        f"delete from {schema}.{item.delivery.table} where _source_file = ?",
-                        [item.delivery.relative_path],
-                    )
+                con.execute(
+                    f"delete from raw.{item.delivery.table} where _source_file = ?",
+                    [item.delivery.relative_path],
+                )
+                erase_rows(
+                    con, f"{QUARANTINE_SCHEMA}.{item.delivery.table}", "_source_file = ?",
+                    [item.delivery.relative_path],
+                )  # fmt: skip
         counts = _check_and_insert(con, read, summary, suites)
         for item, status, result in read:
             _record_file(
                 con, item, status, result, counts.get(item.delivery.relative_path), summary
             )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def _check_and_insert(
@@ -286,7 +244,7 @@ def _check_and_insert(
     ]
     for table in dict.fromkeys(delivery.table for delivery, _ in accepted):
         files = [(delivery, result) for delivery, result in accepted if delivery.table == table]
-        _add_new_columns(con, table, [c for _, result in files for c in result.columns])
+        add_new_columns(con, table, [c for _, result in files for c in result.columns])
         parts = [result.rows for _, result in files if result.rows.num_rows]
         if parts:
             incoming = pa.concat_tables(parts, promote_options="default")
@@ -308,23 +266,6 @@ def _check_and_insert(
                 rules = [r[0] for r in result.bad_rows["_rules"].to_pylist()]
                 file_counts.add_rules({rule: rules.count(rule) for rule in set(rules)})
     return counts
-
-
-def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> None:
-    """A column first seen in this delivery (a new custom field, say) is added as text."""
-    existing = {
-        row[0]
-        for row in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'raw' and table_name = ?",
-            [table],
-        ).fetchall()
-    }
-    for name in dict.fromkeys(names):
-        if name not in existing:
-            for schema in ("raw", QUARANTINE_SCHEMA):
-                con.execute(f'alter table {schema}.{table} add column "{name}" varchar')
-            log.info("raw.%s: new column %s", table, name)
 
 
 def _record_file(
@@ -356,31 +297,7 @@ def _record_file(
             path,
             ", ".join(result.unexpected_columns),
         )
-    con.execute(
-        """
-        insert or replace into raw._ingested_files (path, table_name, delivery_date, sha256,
-            row_count, status, ingested_at, business_date, rows_delivered, rows_quarantined,
-            problem, reason, unexpected_columns)
-        values (?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            path,
-            delivery.table,
-            delivery.delivery_date,
-            item.sha,
-            counts.loaded,
-            status,
-            summary.business_date,
-            result.rows_delivered,
-            counts.quarantined,
-            result.problem,
-            result.reason,
-            ", ".join(result.unexpected_columns),
-        ],
-    )
-    con.execute("delete from raw._ingested_file_rules where path = ?", [path])
-    if counts.rules:
-        con.executemany(
-            "insert into raw._ingested_file_rules values (?, ?, ?)",
-            [[path, rule, rows] for rule, rows in sorted(counts.rules.items())],
-        )
+    record_file(
+        con, path, delivery.table, delivery.delivery_date, item.sha, status,
+        summary.business_date, result, counts,
+    )  # fmt: skip

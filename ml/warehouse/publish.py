@@ -156,12 +156,10 @@ def copy_published_schemas(
 
 def _mark_run_published(target: Path, business_date: date, finished_at: datetime) -> None:
     """The published copy's own night is ``success`` in its ``monitoring.pipeline_runs``."""
+    from ml.warehouse import runs
+
     with duckdb.connect(str(target)) as con:
-        con.execute(
-            "update monitoring.pipeline_runs set status = 'success', finished_at = ? "
-            "where run_date = ?",
-            [finished_at.astimezone(UTC).replace(tzinfo=None), business_date],
-        )
+        runs.finish_run(con, business_date, runs.SUCCESS, finished_at)
         con.execute("checkpoint")
 
 

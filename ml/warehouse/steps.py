@@ -14,9 +14,9 @@ import duckdb
 from ml.audit import load_audit_log
 from ml.faults import kill_point
 from ml.privacy.suppression import use_pii_key
-from ml.quality import monitoring
-from ml.quality.steps import validate_marts
 from ml.settings import Settings, load_settings
+from ml.warehouse import runs as monitoring
+from ml.warehouse.gate import validate_marts
 from ml.warehouse.guard import check_against_last_night, guard_counts
 from ml.warehouse.ingest import IngestSummary, ingest_landing_zone
 from ml.warehouse.landing import scan_landing_zone
@@ -44,7 +44,7 @@ def ingest_deliveries(business_date: date, settings: Settings | None = None) -> 
     Starts the run's row in ``monitoring.pipeline_runs`` (status running) and records
     what was delivered, loaded, quarantined and rejected, per table. Rows breaking a
     row rule are quarantined here; rejected files stop the run at the next step
-    (``ml.quality.steps.check_deliveries``), not here, so that everything else is loaded.
+    (``ml.warehouse.gate.check_deliveries``), not here, so that everything else is loaded.
     """
     settings = settings or load_settings()
     settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ from datetime import date
 
 from ml.forecasting.steps import forecast_revenue
 from ml.lead_scoring.steps import score_open_leads, train_lead_model_if_due
-from ml.quality import monitoring
-from ml.quality.steps import record_run_outcome
+from ml.warehouse import runs as monitoring
+from ml.warehouse.gate import record_run_outcome
 from ml.warehouse.steps import (
     build_warehouse,
     ingest_deliveries,

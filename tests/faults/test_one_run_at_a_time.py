@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from ml.airflow_cli import airflow_environment
-from ml.quality import monitoring
+from ml.warehouse import runs as monitoring
 from ml.run_lock import RunLockedError, hold_run_lock
 from ml.settings import load_settings
 from ml.warehouse.guard import PublishGuardError

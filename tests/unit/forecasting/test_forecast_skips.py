@@ -11,7 +11,7 @@ import pytest
 
 from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.steps import forecast_revenue
-from ml.quality.monitoring import skipped_stages
+from ml.warehouse.runs import skipped_stages
 from ml.settings import load_settings
 
 

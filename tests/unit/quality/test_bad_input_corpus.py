@@ -24,7 +24,7 @@ from quality_helpers import (
 )
 
 from ml.quality.outcomes import QualityGateError
-from ml.quality.steps import check_deliveries
+from ml.warehouse.gate import check_deliveries
 from ml.warehouse.ingest import ingest_landing_zone
 from ml.warehouse.steps import ingest_deliveries
 

@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from quality_helpers import ACTIVITIES_HEADER, LEADS_HEADER, OPPS_HEADER, lead, opp
 
-from ml.quality import monitoring
+from ml.warehouse import runs as monitoring
 from ml.quality.outcomes import QualityGateError
-from ml.quality.steps import check_deliveries, record_run_outcome, validate_marts
+from ml.warehouse.gate import check_deliveries, record_run_outcome, validate_marts
 from ml.warehouse.steps import ingest_deliveries
 
 DAY2 = date(2024, 1, 2)

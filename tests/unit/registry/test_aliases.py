@@ -6,15 +6,9 @@ import duckdb
 import mlflow
 import pytest
 
-from ml.registry import history
-from ml.registry.aliases import (
-    NoPreviousChampionError,
-    alias_version,
-    move_alias,
-    notice_manual_moves,
-    promote_by_hand,
-    rollback_champion,
-)
+from ml.catalog import write_partition
+from ml.registry import aliases, history
+from ml.registry.aliases import NoPreviousChampionError, alias_version
 
 NAME = "lead_scoring"
 
@@ -32,9 +26,33 @@ def registry(tmp_path):
     con.close()
 
 
+# The registry returns the moves it made; like a step, each call here writes them.
+def record(con, moves):
+    write_partition(con, history.PROMOTIONS, history.moves_frame(moves))
+
+
+def notice_manual_moves(client, con, name):
+    current, moves = aliases.notice_manual_moves(client, con, name)
+    record(con, moves)
+    return current
+
+
+def rollback_champion(client, con, name):
+    moved, moves = aliases.rollback_champion(client, con, name)
+    record(con, moves)
+    return moved
+
+
+def promote_by_hand(client, con, name, version, reason, actor):
+    previous, moves = aliases.promote_by_hand(client, con, name, version, reason, actor)
+    record(con, moves)
+    return previous
+
+
 def promote(client, con, version):
-    move_alias(client, con, model_name=NAME, alias="champion", version=version,
-               action=history.PROMOTE, moved_by="promotion gate", reason="test")  # fmt: skip
+    record(con, [aliases.move_alias(client, model_name=NAME, alias="champion", version=version,
+                                    action=history.PROMOTE, moved_by="promotion gate",
+                                    reason="test")])  # fmt: skip
 
 
 def moves(con):

@@ -20,12 +20,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ml.quality import monitoring
 from ml.quality.outcomes import QualityGateError, SuiteOutcome
 from ml.quality.profiles import INDEX_COLUMN, delivery_profile, profile_expectations
 from ml.quality.specs import FrameSuite, frame_suite_names, load_frame_suite, load_raw_suites
 from ml.quality.validation import Validator, frame_expectations
 from ml.settings import Settings, load_settings
+from ml.warehouse import runs as monitoring
 
 log = logging.getLogger(__name__)
 

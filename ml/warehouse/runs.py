@@ -18,14 +18,20 @@ scores, forecasts: :data:`NIGHT_STAGES`) is complete and published, then ``succe
 ``failed`` when a stage failed, or when the run was interrupted (killed) and a later run
 found it still ``running``. ``monitoring.pipeline_stages`` records which stages of the
 run finished, and when.
+
+The tables are declared in :mod:`ml.catalog`; every change here reads a run's row and
+writes it back through the catalog's writer (a run's row is its own partition).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import duckdb
+import pandas as pd
 
+from ml.catalog import Write, ensure_table, write_partition, write_partitions
 from ml.contract import LANDING_TABLES
 
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
@@ -40,33 +46,33 @@ STAGE_NAMES = {LEAD_SCORING_STAGE: "lead scoring", FORECAST_STAGE: "forecasting"
 # How a stage finished: it ran, or it had nothing to do (and says why).
 DONE, SKIPPED = "done", "skipped"
 
-_RUN_COLUMNS = """
-    run_date date primary key, started_at timestamp, finished_at timestamp, status varchar,
-    rows_in bigint, rows_quarantined bigint, rows_out bigint, rows_rejected bigint,
-    rows_repeated bigint, files_in bigint, files_rejected bigint, message varchar,
-    data_docs varchar
-"""
-_TABLE_COLUMNS = """
-    run_date date, table_name varchar, files bigint, files_rejected bigint,
-    files_repeated bigint, rows_delivered bigint, rows_loaded bigint, rows_quarantined bigint,
-    rows_rejected bigint, rows_repeated bigint
-"""
+RUNS, RUN_TABLES, STAGES = (
+    "monitoring.pipeline_runs",
+    "monitoring.pipeline_run_tables",
+    "monitoring.pipeline_stages",
+)
 
 
 def ensure_monitoring_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the monitoring schema and both tables if they do not exist."""
-    con.execute("create schema if not exists monitoring")
-    con.execute(f"create table if not exists monitoring.pipeline_runs ({_RUN_COLUMNS})")
-    # What the landing zone held that is not a delivery; added later, hence the alter.
-    con.execute(
-        "alter table monitoring.pipeline_runs add column if not exists paths_skipped bigint"
-    )
-    con.execute("alter table monitoring.pipeline_runs add column if not exists skipped varchar")
-    con.execute(f"create table if not exists monitoring.pipeline_run_tables ({_TABLE_COLUMNS})")
-    con.execute(
-        "create table if not exists monitoring.pipeline_stages "
-        "(run_date date, stage varchar, finished_at timestamp, status varchar, detail varchar)"
-    )
+    """Create the run tables from their declarations if they do not exist."""
+    for name in (RUNS, RUN_TABLES, STAGES):
+        ensure_table(con, name)
+
+
+def _run_rows(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[dict[str, Any]]:
+    cursor = con.execute(f"select * from {RUNS} where {where}", params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _run_write(row: dict[str, Any]) -> Write:
+    return Write(RUNS, pd.DataFrame([row]), {"run_date": row["run_date"]})
+
+
+def _update_run(con: duckdb.DuckDBPyConnection, run_date: date, **values: Any) -> None:
+    """Set ``values`` on the run's row, if it has one."""
+    for row in _run_rows(con, "run_date = ?", [run_date]):
+        write_partitions(con, [_run_write({**row, **values})])
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_date: date, started_at: datetime) -> None:
@@ -76,47 +82,46 @@ def start_run(con: duckdb.DuckDBPyConnection, run_date: date, started_at: dateti
     else is running now), so it is marked ``failed``.
     """
     ensure_monitoring_schema(con)
-    con.execute(
-        "update monitoring.pipeline_runs set status = ?, finished_at = coalesce(finished_at, ?), "
-        "message = coalesce(message, 'interrupted: the run stopped before it finished "
-        "(killed?); a later run found it still running') "
-        "where status = ? and run_date <> ?",
-        [FAILED, _utc(started_at), RUNNING, run_date],
+    interrupted = (
+        "interrupted: the run stopped before it finished (killed?); a later run found it "
+        "still running"
     )
-    con.execute("delete from monitoring.pipeline_runs where run_date = ?", [run_date])
-    con.execute("delete from monitoring.pipeline_stages where run_date = ?", [run_date])
-    con.execute(
-        "insert into monitoring.pipeline_runs (run_date, started_at, status) values (?, ?, ?)",
-        [run_date, _utc(started_at), RUNNING],
-    )
+    writes = [
+        _run_write({**row, "status": FAILED, "finished_at": row["finished_at"] or _utc(started_at),
+                    "message": row["message"] or interrupted})
+        for row in _run_rows(con, "status = ? and run_date <> ?", [RUNNING, run_date])
+    ]  # fmt: skip
+    fresh = {"run_date": run_date, "started_at": _utc(started_at), "status": RUNNING}
+    writes.append(_run_write(fresh))
+    recorded = con.execute(f"select stage from {STAGES} where run_date = ?", [run_date]).fetchall()
+    if recorded:  # the date's stages are forgotten
+        stages = [stage for (stage,) in recorded]
+        writes.append(Write(STAGES, _stage_frame([]), {"run_date": run_date, "stage": stages}))
+    write_partitions(con, writes)
+
+
+def _stage_frame(rows: list[list[Any]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["run_date", "stage", "finished_at", "status", "detail"])
 
 
 def record_counts(con: duckdb.DuckDBPyConnection, run_date: date) -> None:
     """(Re)compute ``run_date``'s per-table counts and totals from ``raw._ingested_files``."""
     ensure_monitoring_schema(con)
-    con.execute("begin transaction")
-    try:
-        _replace_counts(con, run_date)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-
-
-def _replace_counts(con: duckdb.DuckDBPyConnection, run_date: date) -> None:
-    con.execute("delete from monitoring.pipeline_run_tables where run_date = ?", [run_date])
-    con.execute(
+    tables = con.execute(
         """
-        insert into monitoring.pipeline_run_tables
-        select ?::date, t.table_name,
-            count(f.path),
-            count(f.path) filter (where f.status = 'rejected'),
-            count(f.path) filter (where f.status = 'duplicate'),
-            coalesce(sum(f.rows_delivered), 0),
-            coalesce(sum(f.row_count) filter (where f.status in ('loaded', 'replaced')), 0),
-            coalesce(sum(f.rows_quarantined) filter (where f.status in ('loaded', 'replaced')), 0),
-            coalesce(sum(f.rows_delivered) filter (where f.status in ('rejected', 'withdrawn')), 0),
+        select ?::date as run_date, t.table_name,
+            count(f.path) as files,
+            count(f.path) filter (where f.status = 'rejected') as files_rejected,
+            count(f.path) filter (where f.status = 'duplicate') as files_repeated,
+            coalesce(sum(f.rows_delivered), 0) as rows_delivered,
+            coalesce(sum(f.row_count) filter (where f.status in ('loaded', 'replaced')), 0)
+                as rows_loaded,
+            coalesce(sum(f.rows_quarantined) filter (where f.status in ('loaded', 'replaced')), 0)
+                as rows_quarantined,
+            coalesce(sum(f.rows_delivered) filter (where f.status in ('rejected', 'withdrawn')), 0)
+                as rows_rejected,
             coalesce(sum(f.rows_delivered) filter (where f.status = 'duplicate'), 0)
+                as rows_repeated
         from (select unnest(?::varchar[]) as table_name) as t
         left join raw._ingested_files as f
             on f.table_name = t.table_name and f.business_date = ?
@@ -124,24 +129,17 @@ def _replace_counts(con: duckdb.DuckDBPyConnection, run_date: date) -> None:
         order by t.table_name
         """,
         [run_date, list(LANDING_TABLES), run_date],
-    )
-    con.execute(
-        """
-        update monitoring.pipeline_runs as r set
-            rows_in = t.delivered, rows_out = t.loaded, rows_quarantined = t.quarantined,
-            rows_rejected = t.rejected, rows_repeated = t.repeated, files_in = t.files,
-            files_rejected = t.files_rejected
-        from (
-            select sum(rows_delivered) as delivered, sum(rows_loaded) as loaded,
-                sum(rows_quarantined) as quarantined, sum(rows_rejected) as rejected,
-                sum(rows_repeated) as repeated, sum(files) as files,
-                sum(files_rejected) as files_rejected
-            from monitoring.pipeline_run_tables where run_date = ?
-        ) as t
-        where r.run_date = ?
-        """,
-        [run_date, run_date],
-    )
+    ).df()
+    writes = [Write(RUN_TABLES, tables, {"run_date": run_date})]
+    totals = {
+        "rows_in": "rows_delivered", "rows_out": "rows_loaded",
+        "rows_quarantined": "rows_quarantined", "rows_rejected": "rows_rejected",
+        "rows_repeated": "rows_repeated", "files_in": "files", "files_rejected": "files_rejected",
+    }  # fmt: skip
+    for row in _run_rows(con, "run_date = ?", [run_date]):
+        sums = {column: int(tables[source].sum()) for column, source in totals.items()}
+        writes.append(_run_write({**row, **sums}))
+    write_partitions(con, writes)
 
 
 def note_skipped(
@@ -150,14 +148,10 @@ def note_skipped(
     """Keep what the landing zone held that is not a delivery (a folder that is not a
     date, a symlink out of the zone, ...) on the run's row, so the reconciliation shows it."""
     ensure_monitoring_schema(con)
-    con.execute(
-        "update monitoring.pipeline_runs set paths_skipped = ?, skipped = ? where run_date = ?",
-        [
-            len(skipped),
-            "; ".join(f"{path}: {reason}" for path, reason in skipped) or None,
-            run_date,
-        ],
-    )
+    _update_run(
+        con, run_date, paths_skipped=len(skipped),
+        skipped="; ".join(f"{path}: {reason}" for path, reason in skipped) or None,
+    )  # fmt: skip
 
 
 def note_message(con: duckdb.DuckDBPyConnection, run_date: date, message: str) -> None:
@@ -165,10 +159,8 @@ def note_message(con: duckdb.DuckDBPyConnection, run_date: date, message: str) -
     if not message:
         return
     ensure_monitoring_schema(con)
-    con.execute(
-        "update monitoring.pipeline_runs set message = coalesce(message, ?) where run_date = ?",
-        [message, run_date],
-    )
+    for row in _run_rows(con, "run_date = ?", [run_date]):
+        write_partitions(con, [_run_write({**row, "message": row["message"] or message})])
 
 
 def note_gate(
@@ -176,11 +168,9 @@ def note_gate(
 ) -> None:
     """Keep the gate's verdict (None when it passed) and the Data Docs path on the run's row."""
     ensure_monitoring_schema(con)
-    con.execute(
-        "update monitoring.pipeline_runs set data_docs = coalesce(?, data_docs), "
-        "message = ? where run_date = ?",
-        [data_docs, message, run_date],
-    )
+    for row in _run_rows(con, "run_date = ?", [run_date]):
+        docs = data_docs if data_docs is not None else row["data_docs"]
+        write_partitions(con, [_run_write({**row, "data_docs": docs, "message": message})])
 
 
 def finish_run(
@@ -198,16 +188,14 @@ def finish_run(
     calls it after every task, and only a run nobody marked successful failed.
     """
     ensure_monitoring_schema(con)
-    row = con.execute(
-        "select status from monitoring.pipeline_runs where run_date = ?", [run_date]
-    ).fetchone()
-    if row is None or (only_if_running and row[0] != RUNNING):
-        return None if row is None else row[0]
-    con.execute(
-        "update monitoring.pipeline_runs set status = ?, finished_at = ?, "
-        "message = coalesce(message, ?) where run_date = ?",
-        [status, _utc(finished_at), message, run_date],
-    )
+    rows = _run_rows(con, "run_date = ?", [run_date])
+    if not rows or (only_if_running and rows[0]["status"] != RUNNING):
+        return None if not rows else rows[0]["status"]
+    row = rows[0]
+    write_partitions(con, [_run_write({
+        **row, "status": status, "finished_at": _utc(finished_at),
+        "message": row["message"] if row["message"] is not None else message,
+    })])  # fmt: skip
     return status
 
 
@@ -227,14 +215,8 @@ def record_stage(
     ``done``, or ``skipped`` with the reason (no revenue data, switched off). A skipped
     stage is finished: the night publishes without it, and says so."""
     ensure_monitoring_schema(con)
-    con.execute(
-        "delete from monitoring.pipeline_stages where run_date = ? and stage = ?",
-        [run_date, stage],
-    )
-    con.execute(
-        "insert into monitoring.pipeline_stages values (?, ?, ?, ?, ?)",
-        [run_date, stage, _utc(finished_at), SKIPPED if skipped else DONE, skipped],
-    )
+    row = [run_date, stage, _utc(finished_at), SKIPPED if skipped else DONE, skipped]
+    write_partition(con, STAGES, _stage_frame([row]), {"run_date": run_date, "stage": stage})
 
 
 def skipped_stages(con: duckdb.DuckDBPyConnection, run_date: date) -> list[str]:

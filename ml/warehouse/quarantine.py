@@ -1,4 +1,6 @@
-"""Splitting a batch of delivered rows between ``raw.<table>`` and ``quarantine.<table>``.
+"""Splitting a batch of delivered rows between ``raw.<table>`` and ``quarantine.<table>``:
+ingest's writes, the raw ones here, the quarantine ones through the catalog
+(:mod:`ml.catalog.quarantine_tables` declares those tables).
 
 ``quarantine.<table>`` has the columns of ``raw.<table>`` (all text, as delivered,
 personal data included: it lives in the working warehouse only and is never
@@ -21,17 +23,13 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
+from ml.catalog import append_select, ensure_table
+from ml.catalog.quarantine_tables import SCHEMA
+from ml.contract import LANDING_TABLES
 from ml.quality.batch_sql import checked_batch_sql, duplicate_groups_sql, duplicate_keys_sql
 from ml.quality.specs import RawSuite
 
-QUARANTINE_SCHEMA = "quarantine"
-REASON_COLUMNS = {
-    "_rules": "varchar[]",
-    "_detail": "varchar",
-    "_raw_line": "varchar",
-    "_business_date": "date",
-}
+QUARANTINE_SCHEMA = SCHEMA
 
 
 @dataclass
@@ -49,15 +47,9 @@ class FileCounts:
 
 
 def ensure_quarantine_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``quarantine.<table>`` for every landing table (contract columns, text)."""
-    con.execute(f"create schema if not exists {QUARANTINE_SCHEMA}")
+    """Create ``quarantine.<table>`` for every landing table, from its declaration."""
     for table in LANDING_TABLES.values():
-        columns = [f'"{c}" varchar' for c in table.columns]
-        columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
-        columns += [f"{name} {sql_type}" for name, sql_type in REASON_COLUMNS.items()]
-        con.execute(
-            f"create table if not exists {QUARANTINE_SCHEMA}.{table.name} ({', '.join(columns)})"
-        )
+        ensure_table(con, f"{QUARANTINE_SCHEMA}.{table.name}")
 
 
 @dataclass
@@ -106,12 +98,12 @@ def split_batch(
         f"insert into raw.{table} by name "
         "select * exclude (_rules, _warns) from checked_delivery where len(_rules) = 0"
     )
-    con.execute(
-        f"insert into {QUARANTINE_SCHEMA}.{table} by name "
+    append_select(
+        con, f"{QUARANTINE_SCHEMA}.{table}",
         "select * exclude (_warns), ?::date as _business_date "
         "from checked_delivery where len(_rules) > 0",
         [business_date],
-    )
+    )  # fmt: skip
     counts: dict[str, FileCounts] = {}
     for path, loaded, quarantined in con.execute(
         "select _source_file, count(*) filter (where len(_rules) = 0), "
@@ -134,10 +126,9 @@ def quarantine_rows(
     """Insert rows that could not be read (they already carry ``_rules`` and ``_detail``)."""
     con.register("unreadable_rows", rows)
     try:
-        con.execute(
-            f"insert into {QUARANTINE_SCHEMA}.{table} by name "
-            "select *, ?::date as _business_date from unreadable_rows",
-            [business_date],
-        )
+        append_select(
+            con, f"{QUARANTINE_SCHEMA}.{table}",
+            "select *, ?::date as _business_date from unreadable_rows", [business_date],
+        )  # fmt: skip
     finally:
         con.unregister("unreadable_rows")

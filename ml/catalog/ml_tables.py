@@ -1,0 +1,78 @@
+"""The ``ml.*`` tables: what the models write for BI (CONTRACT.md section 3)."""
+
+from __future__ import annotations
+
+from ml.catalog.declare import Table, columns
+
+MODEL_NAME = "The registered MLflow model (lead_scoring, revenue_forecast)."
+MODEL_VERSION = "The MLflow model version."
+
+LEAD_SCORES = Table(
+    "ml.lead_scores",
+    "Lead scores: one row per open lead per scoring date, from the lead_scoring "
+    "champion (or the source prior without one). Re-scoring a date replaces its rows.",
+    columns(
+        ("lead_id", "varchar", "The lead (marts.lead_features.lead_id)."),
+        ("score_date", "date", "The business date the lead was scored as of; the lead's "
+         "features are marts.lead_features at as_of_date = score_date."),
+        ("conversion_probability", "double", "Calibrated probability that the lead converts "
+         "within the label window (default 90 days from its creation)."),
+        ("score", "smallint", "conversion_probability on a 0-100 scale, rounded: 40 means "
+         "40% likely."),
+        ("percentile", "double", "Share (0-100) of the date's active (not stale) leads scored "
+         "at or below this lead; null for a stale lead."),
+        ("grade", "varchar", "A-D among the date's active leads: by rank (default; A = top "
+         "10%, B next 20%, C next 30%, D the rest) or by probability bands, as configured "
+         "(lead_scoring.grade_method); null for a stale lead."),
+        ("top_factors", "varchar", "JSON {positive: [...], negative: [...]}: the top features "
+         "that raised and lowered this lead's score, each with feature, label, the lead's "
+         "value, impact (log-odds) and probability_effect (change in probability, "
+         "0.05 = 5 points)."),
+        ("model_name", "varchar", "The model that scored: lead_scoring, or source_prior "
+         "without a champion."),
+        ("model_version", "varchar", "The model version that scored (the prior: date and "
+         "lead count)."),
+        ("scoring_method", "varchar", "model (a registered champion) or prior (the fallback)."),
+        ("scored_at", "timestamp", "When the scores were computed (UTC)."),
+        ("is_stale", "boolean", "True when the lead is open but had no activity for more than "
+         "lead_scoring.stale_after_days (default 30): scored, but not graded."),
+    ),
+    grain=("lead_id", "score_date"),
+    partition_by=("score_date",),
+    suite="ml.lead_scores",
+)  # fmt: skip
+
+REVENUE_FORECASTS = Table(
+    "ml.revenue_forecasts",
+    "Revenue forecasts: one row per forecast date, segment and period (13 weeks and "
+    "6 months ahead), reconciled so regions, products and reps add up to the total.",
+    columns(
+        ("forecast_date", "date", "The business date the forecast was made on."),
+        ("segment", "varchar", "total, or region:<code>, product:<name>, rep:<rep_id>."),
+        ("grain", "varchar", "week or month."),
+        ("period_start", "date", "First day of the forecast period."),
+        ("period_end", "date", "Last day of the forecast period."),
+        ("forecast", "double", "Forecast won revenue in the period, in the default currency."),
+        ("lower", "double", "Lower bound of the interval_level (80%) prediction interval."),
+        ("upper", "double", "Upper bound of the interval_level (80%) prediction interval."),
+        ("interval_level", "double", "Coverage of lower/upper (0.8)."),
+        ("lower_95", "double", "Lower bound of the 95% prediction interval."),
+        ("upper_95", "double", "Upper bound of the 95% prediction interval."),
+        ("existing_pipeline", "double", "Expected revenue from opportunities open on "
+         "forecast_date and expected to close in the period."),
+        ("new_business", "double", "forecast minus existing_pipeline: revenue still to be "
+         "found."),
+        ("method", "varchar", "The forecasting method that won the backtest for this series."),
+        ("series_status", "varchar", "ok, or why the series got a fallback (e.g. short "
+         "history)."),
+        ("model_name", "varchar", MODEL_NAME),
+        ("model_version", "varchar", MODEL_VERSION),
+        ("model_alias", "varchar", "The alias the version was loaded by (champion)."),
+        ("forecast_at", "timestamp", "When the forecast was computed (UTC)."),
+    ),
+    grain=("forecast_date", "segment", "grain", "period_start"),
+    partition_by=("forecast_date",),
+    suite="ml.revenue_forecasts",
+)  # fmt: skip
+
+ML_TABLES = (LEAD_SCORES, REVENUE_FORECASTS)
