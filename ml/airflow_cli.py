@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ml.access import ensure_airflow_password
 from ml.airflow_records import record_dag_test_run
+from ml.names import WAREHOUSE_POOL
 from ml.settings import (
     FORCE_PUBLISH_VAR,
     HOME_VAR,
@@ -26,9 +27,6 @@ from ml.settings import (
     TELEMETRY_OPT_OUTS,
     Settings,
 )
-
-NIGHTLY_WAREHOUSE_DAG = "nightly_warehouse"
-WAREHOUSE_POOL = "salespipe_warehouse"  # the DAGs' one-slot pool (dags/salespipe_assets.py)
 
 
 class AirflowRunError(Exception):

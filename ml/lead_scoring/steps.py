@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ml import names
 from ml.faults import kill_point
 from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig
@@ -30,7 +31,7 @@ from ml.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "lead_scoring"
+MODEL_NAME = names.LEAD_SCORING
 SCHEDULE, NO_CHAMPION, MANUAL, DRIFT = "schedule", "no_champion", "manual", "drift"
 SKIPPED = "skipped"
 SWITCHED_OFF = "switched off (lead_scoring.enabled is false)"

@@ -26,14 +26,15 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from ml import names
 from ml.contract import LANDING_TABLES
 
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
 # Every stage a night must complete before it is published, in order.
 WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE = (
     "warehouse",
-    "lead_scoring",
-    "revenue_forecast",
+    names.LEAD_SCORING,
+    names.REVENUE_FORECAST,
 )
 NIGHT_STAGES = (WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE)
 STAGE_NAMES = {LEAD_SCORING_STAGE: "lead scoring", FORECAST_STAGE: "forecasting"}
