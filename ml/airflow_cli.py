@@ -82,6 +82,12 @@ def airflow_command(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("airflow")), *args]
 
 
+def run_airflow(settings: Settings, args: list[str]) -> int:
+    """Airflow's own CLI with ``args`` on this install's state; returns its exit code."""
+    ensure_airflow_password(settings)  # 600, and Airflow does not print it (ml.access)
+    return subprocess.call(airflow_command(*args), env=airflow_environment(settings))
+
+
 def migrate_metadata_db(settings: Settings) -> None:
     """Create or upgrade Airflow's SQLite database; a no-op when it is current.
 
@@ -172,3 +178,28 @@ def _is_progress_line(line: str) -> bool:
         marker in line
         for marker in ("new_state=", "[ml.", "DagRun Finished", "Task failed", "ERROR", "Error")
     )
+
+
+def task_states(settings: Settings, dag_id: str, business_date: date) -> dict[str, str]:
+    """Task id -> state of ``dag_id``'s run for ``business_date``, from Airflow's own CLI
+    (``airflow tasks states-for-dag-run``, which reads the metadata database itself and
+    so needs no API server: ``airflow dags test`` runs without one).
+
+    Raises:
+        AirflowRunError: Airflow has no such run, or the command failed.
+    """
+    command = airflow_command(
+        "tasks", "states-for-dag-run", dag_id, logical_date_for(business_date), "-o", "json"
+    )
+    result = subprocess.run(
+        command, env=airflow_environment(settings), capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise AirflowRunError(
+            f"tasks states-for-dag-run {dag_id} failed:\n" + result.stderr[-4000:]
+        )
+    # The JSON list comes last (pretty-printed); Airflow may log warnings before it.
+    lines = result.stdout.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("[")]
+    rows = json.loads("\n".join(lines[starts[-1] :])) if starts else []
+    return {row["task_id"]: row["state"] for row in rows}

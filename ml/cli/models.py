@@ -10,16 +10,16 @@ without one the next run puts the alias back and records the refusal.
 from __future__ import annotations
 
 import argparse
-import logging
+from collections.abc import Callable
 
+from ml import names
+from ml.cli.common import HelpFormatter, iso_date, log
 from ml.settings import Settings
-
-log = logging.getLogger("salespipe")
 
 # use case -> (registered model, on-demand training DAG)
 USE_CASES = {
-    "lead_scoring": ("lead_scoring", "on_demand_lead_model_training"),
-    "revenue_forecast": ("revenue_forecast", "on_demand_revenue_model_training"),
+    names.LEAD_SCORING: (names.LEAD_SCORING, names.LEAD_TRAINING_DAG),
+    names.REVENUE_FORECAST: (names.REVENUE_FORECAST, names.REVENUE_TRAINING_DAG),
 }
 
 
@@ -27,13 +27,13 @@ class WarehouseBusyError(RuntimeError):
     """Another process (a nightly run) holds the working warehouse."""
 
 
-def add_models_parser(commands, iso_date, formatter_class=argparse.HelpFormatter) -> None:
-    """Add ``salespipe models ...`` to the main parser's sub-commands."""
+def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Add ``salespipe models ...`` through the main parser's ``command(name, help)``."""
 
     def parser(where, name: str, help: str) -> argparse.ArgumentParser:
-        return where.add_parser(name, help=help, description=help, formatter_class=formatter_class)
+        return where.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
 
-    models = parser(commands, "models", "list, train, roll back models; the MLflow UI")
+    models = command("models", "list, train, roll back models; the MLflow UI")
     actions = models.add_subparsers(dest="action", required=True)
     use_case_help = "which model: " + " or ".join(sorted(USE_CASES))
     listing = parser(actions, "list", "versions, aliases and gate decisions")
@@ -69,7 +69,7 @@ def add_models_parser(commands, iso_date, formatter_class=argparse.HelpFormatter
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> None:
-    from ml.cli_state import require_model_store
+    from ml.cli.state import require_model_store
     from ml.registry.tracking import configure_mlflow
 
     require_model_store(settings, "there is no model to list")
@@ -124,7 +124,7 @@ def _lead_quality(tags: dict[str, str]) -> str:
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
-    from ml.cli_state import require_model_store
+    from ml.cli.state import require_model_store
     from ml.nightly import published_business_date
     from ml.registry.aliases import rollback_champion
     from ml.registry.tracking import configure_mlflow
@@ -199,7 +199,7 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
 
 def _train(args: argparse.Namespace, settings: Settings) -> None:
     from ml.airflow_cli import migrate_metadata_db, run_dag_for_date
-    from ml.cli_state import require_state
+    from ml.cli.state import require_state
     from ml.run_lock import hold_run_lock, new_run_id
 
     dag_id = USE_CASES[args.use_case][1]
@@ -223,7 +223,7 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
-    from ml.cli_state import require_model_store
+    from ml.cli.state import require_model_store
     from ml.processes import serve_until_stopped
     from ml.registry.ui import ADMIN, HOST, admin_password_file, ui_server
 
