@@ -72,6 +72,35 @@ def run_night(
             raise
 
 
+def run_training(
+    settings: Settings,
+    dag_id: str,
+    business_date: date,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Run the on-demand training DAG ``dag_id`` as of ``business_date`` through Airflow.
+
+    A training writes the same stores as a night, so it holds the run lock too.
+
+    Raises:
+        RunLockedError: another run holds this install.
+        AirflowRunError: the DAG failed.
+    """
+    with hold_run_lock(settings, business_date, new_run_id(business_date)) as lock:
+        migrate_metadata_db(settings)
+        log_file = lock.log_dir / f"{dag_id}.log"
+        log.info("Running DAG %s for %s (log: %s) ...", dag_id, business_date, log_file)
+        run_dag_for_date(
+            settings,
+            dag_id,
+            business_date,
+            log_file=log_file,
+            progress=progress,
+            conf={names.BUSINESS_DATE_KEY: business_date.isoformat()},
+            pass_fds=(lock.fd,),
+        )
+
+
 def _run_dags(
     settings: Settings,
     business_date: date,
