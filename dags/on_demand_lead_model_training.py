@@ -20,7 +20,7 @@ from salespipe_assets import (
     business_date,
     names,
     salespipe_dag,
-    trigger_of,
+    trigger,
 )
 
 
@@ -32,11 +32,10 @@ from salespipe_assets import (
 )
 def on_demand_lead_model_training():
     @task
-    def train_lead_model(params=None, triggering_asset_events=None) -> str:
+    def train_lead_model() -> str:
         from ml.lead_scoring.steps import MANUAL, train_lead_model
 
-        trigger = trigger_of(params, triggering_asset_events, MANUAL)
-        return train_lead_model(business_date(), trigger).summary
+        return train_lead_model(business_date(), trigger(MANUAL)).summary
 
     @task
     def publish_model_promotions() -> None:

@@ -17,7 +17,7 @@ from salespipe_assets import (
     business_date,
     names,
     salespipe_dag,
-    trigger_of,
+    trigger,
 )
 
 
@@ -29,11 +29,10 @@ from salespipe_assets import (
 )
 def on_demand_revenue_model_training():
     @task
-    def train_revenue_model(params=None, triggering_asset_events=None) -> str:
+    def train_revenue_model() -> str:
         from ml.forecasting.steps import MANUAL, train_revenue_model
 
-        trigger = trigger_of(params, triggering_asset_events, MANUAL)
-        return train_revenue_model(business_date(), trigger).summary
+        return train_revenue_model(business_date(), trigger(MANUAL)).summary
 
     @task
     def publish_model_promotions() -> None:

@@ -153,3 +153,11 @@ def business_date() -> date:
         context.get("triggering_asset_events"),
         context.get("data_interval_start") if interval else None,
     )
+
+
+def trigger(default: str) -> str:
+    """Why the running task's DAG run started (:func:`trigger_of`)."""
+    from airflow.sdk import get_current_context
+
+    context = get_current_context()
+    return trigger_of(context.get("params"), context.get("triggering_asset_events"), default)
