@@ -34,13 +34,13 @@ class NightSummary:
 def read_night_summary(published: Path) -> NightSummary:
     """Read the published warehouse at ``published`` in one read-only connection."""
     with duckdb.connect(str(published), read_only=True) as con:
-        (business_date,) = con.execute("select business_date from meta.publication").fetchone()
+        business_date = _value(con, "select business_date from meta.publication")
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema <> 'meta' order by 1, 2"
         ).fetchall()
         table_rows = [
-            (f"{schema}.{name}", _one(con, f'select count(*) from "{schema}"."{name}"')[0])
+            (f"{schema}.{name}", _value(con, f'select count(*) from "{schema}"."{name}"'))
             for schema, name in tables
         ]
         run = _one(
@@ -95,6 +95,14 @@ def recorded_failure(work_warehouse: Path, business_date: date) -> str | None:
             [business_date],
         )
     return row[0] if row else None
+
+
+def _value(con: duckdb.DuckDBPyConnection, sql: str):
+    """The one value of a query that always returns one row."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise ValueError(f"no row from {sql!r} in the published warehouse")
+    return row[0]
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
