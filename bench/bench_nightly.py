@@ -60,7 +60,7 @@ STAGE_CODE = {
         "open(sys.argv[2] + '.json', 'w').write(json.dumps(summary.check_seconds))\n"
     ),
     "check_deliveries": (
-        "import sys, datetime; from ml.quality.steps import check_deliveries\n"
+        "import sys, datetime; from ml.warehouse.gate import check_deliveries\n"
         "check_deliveries(datetime.date.fromisoformat(sys.argv[3]))\n"
     ),
     "dbt_build": (
@@ -68,7 +68,7 @@ STAGE_CODE = {
         "build_warehouse(datetime.date.fromisoformat(sys.argv[3]))\n"
     ),
     "validate_marts": (
-        "import sys, datetime; from ml.quality.steps import validate_marts\n"
+        "import sys, datetime; from ml.warehouse.gate import validate_marts\n"
         "validate_marts(datetime.date.fromisoformat(sys.argv[3]))\n"
     ),
     # The copy and swap itself: publish_for_readers only publishes once the model stages

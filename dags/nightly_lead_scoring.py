@@ -30,102 +30,70 @@ Scores every open lead, every night, once the warehouse build has produced
    published warehouse keeps the last complete night.
 
 The business date comes from the triggering asset events (or the `business_date` param
-when triggered by hand). Every task that opens the working warehouse runs in the
-`salespipe_warehouse` pool (one slot): DuckDB allows one writer per file.
+when triggered by hand). Every task runs in the `salespipe_warehouse` pool (one slot):
+DuckDB allows one writer per file.
 """
 
-from datetime import timedelta
-
-import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import task
 from salespipe_assets import (
-    BUSINESS_DATE_PARAMS,
     LEAD_MODEL_RETRAINING_REQUESTED,
     LEAD_SCORES,
     MART_ASSETS,
-    WAREHOUSE_POOL,
+    business_date,
     business_date_extra,
-    business_date_of,
+    names,
+    no_retry_on,
+    salespipe_dag,
 )
 
 
-@dag(
-    dag_id="nightly_lead_scoring",
+@salespipe_dag(
+    names.NIGHTLY_LEAD_SCORING_DAG,
     schedule=[MART_ASSETS["lead_features"], MART_ASSETS["lead_outcomes"]],
-    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    params=BUSINESS_DATE_PARAMS,
     doc_md=__doc__,
-    tags=["salespipe", "lead_scoring", "nightly", "mlflow"],
-    default_args={
-        "owner": "ml-engineering",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "pool": WAREHOUSE_POOL,
-    },
+    tags=["lead_scoring", "nightly", "mlflow"],
+    retries=2,
 )
 def nightly_lead_scoring():
     @task
-    def resolve_business_date(params=None, triggering_asset_events=None) -> str:
-        return business_date_of(params, triggering_asset_events).isoformat()
-
-    @task
-    def train_lead_model_if_due(business_date: str) -> str:
-        from datetime import date
-
+    def train_lead_model_if_due() -> str:
         from ml.lead_scoring.steps import train_lead_model_if_due
 
-        return train_lead_model_if_due(date.fromisoformat(business_date))
+        return train_lead_model_if_due(business_date())
 
     @task
-    def score_open_leads(business_date: str) -> dict:
-        from datetime import date
-
+    def score_open_leads() -> dict:
         from ml.lead_scoring.steps import score_open_leads
 
-        outcome = score_open_leads(date.fromisoformat(business_date))
+        outcome = score_open_leads(business_date())
         return {"rows": outcome.rows, "model": f"{outcome.model_name} v{outcome.model_version}"}
 
     @task
-    def monitor_lead_model(business_date: str) -> bool:
-        from datetime import date
-
+    def monitor_lead_model() -> bool:
         from ml.drift.steps import monitor_lead_model
 
-        return monitor_lead_model(date.fromisoformat(business_date)).retrain
+        return monitor_lead_model(business_date()).retrain
 
     @task.short_circuit
     def retraining_requested(retrain: bool) -> bool:
         return retrain
 
     @task(outlets=[LEAD_MODEL_RETRAINING_REQUESTED])
-    def request_lead_model_retraining(business_date: str, outlet_events=None) -> None:
-        from datetime import date
-
-        extra = business_date_extra(date.fromisoformat(business_date))
-        outlet_events[LEAD_MODEL_RETRAINING_REQUESTED].extra = {**extra, "trigger": "drift"}
+    def request_lead_model_retraining(outlet_events=None) -> None:
+        extra = business_date_extra(business_date(), **{names.TRIGGER_KEY: names.DRIFT_TRIGGER})
+        outlet_events[LEAD_MODEL_RETRAINING_REQUESTED].extra = extra
 
     @task(outlets=[LEAD_SCORES], trigger_rule="all_done")
-    def publish_lead_scores(business_date: str, outlet_events=None) -> None:
-        from datetime import date
-
-        from airflow.sdk.exceptions import AirflowFailException
-
+    def publish_lead_scores(outlet_events=None) -> None:
         from ml.warehouse.steps import NightIncompleteError, publish_night_if_complete
 
-        try:
-            publish_night_if_complete(date.fromisoformat(business_date), "lead_scoring")
-        except NightIncompleteError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        outlet_events[LEAD_SCORES].extra = business_date_extra(date.fromisoformat(business_date))
+        with no_retry_on(NightIncompleteError):
+            publish_night_if_complete(business_date(), names.LEAD_SCORING)
+        outlet_events[LEAD_SCORES].extra = business_date_extra(business_date())
 
-    business_date = resolve_business_date()
-    trained = train_lead_model_if_due(business_date)
-    scored = score_open_leads(business_date)
-    monitored = monitor_lead_model(business_date)
-    trained >> scored >> monitored >> publish_lead_scores(business_date)
-    retraining_requested(monitored) >> request_lead_model_retraining(business_date)
+    monitored = monitor_lead_model()
+    train_lead_model_if_due() >> score_open_leads() >> monitored >> publish_lead_scores()
+    retraining_requested(monitored) >> request_lead_model_retraining()
 
 
 nightly_lead_scoring()

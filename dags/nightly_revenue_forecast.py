@@ -23,42 +23,30 @@ warehouse build has produced `marts.daily_revenue` and `marts.opportunities`
    not finish, the run is recorded `failed` and BI keeps the last complete night.
 """
 
-from datetime import timedelta
-
-import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import task
 from salespipe_assets import (
-    BUSINESS_DATE_PARAMS,
     MART_ASSETS,
     REVENUE_FORECASTS,
-    WAREHOUSE_POOL,
+    business_date,
     business_date_extra,
-    business_date_of,
+    names,
+    no_retry_on,
+    salespipe_dag,
 )
 
 
-@dag(
-    dag_id="nightly_revenue_forecast",
+@salespipe_dag(
+    names.NIGHTLY_REVENUE_FORECAST_DAG,
     schedule=[MART_ASSETS["daily_revenue"], MART_ASSETS["opportunities"]],
-    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    params=BUSINESS_DATE_PARAMS,
     doc_md=__doc__,
-    tags=["salespipe", "forecasting", "nightly", "mlflow"],
-    default_args={
-        "owner": "ml-engineering",
-        "retries": 1,
-        "retry_delay": timedelta(minutes=2),
-        "pool": WAREHOUSE_POOL,
-    },
+    tags=["forecasting", "nightly", "mlflow"],
 )
 def nightly_revenue_forecast():
     @task
-    def forecast_revenue(params=None, triggering_asset_events=None) -> dict:
+    def forecast_revenue() -> dict:
         from ml.forecasting.steps import forecast_revenue
 
-        outcome = forecast_revenue(business_date_of(params, triggering_asset_events))
+        outcome = forecast_revenue(business_date())
         return {
             "rows": outcome.rows,
             "model_version": outcome.model_version,
@@ -67,19 +55,12 @@ def nightly_revenue_forecast():
         }
 
     @task(outlets=[REVENUE_FORECASTS], trigger_rule="all_done")
-    def publish_revenue_forecasts(
-        params=None, triggering_asset_events=None, outlet_events=None
-    ) -> None:
-        from airflow.sdk.exceptions import AirflowFailException
-
+    def publish_revenue_forecasts(outlet_events=None) -> None:
         from ml.warehouse.steps import NightIncompleteError, publish_night_if_complete
 
-        business_date = business_date_of(params, triggering_asset_events)
-        try:
-            publish_night_if_complete(business_date, "revenue_forecast")
-        except NightIncompleteError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        outlet_events[REVENUE_FORECASTS].extra = business_date_extra(business_date)
+        with no_retry_on(NightIncompleteError):
+            publish_night_if_complete(business_date(), names.REVENUE_FORECAST)
+        outlet_events[REVENUE_FORECASTS].extra = business_date_extra(business_date())
 
     forecast_revenue() >> publish_revenue_forecasts()
 

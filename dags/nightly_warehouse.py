@@ -3,67 +3,55 @@
 
 Builds the warehouse for one business date, behind a data-quality gate:
 
-1. **ingest_deliveries**: bulk-loads the landing zone's new deliveries (dated on or
-   before the business date) into `raw`; re-ingesting a file changes nothing. Rows that
-   break a row rule (expectations/raw/) go to `quarantine.<table>` with the rule; a file
-   that cannot be taken as a whole is recorded `rejected` and not loaded.
-2. **check_deliveries**: Great Expectations validates what each table's deliveries
-   came to; a table-level failure (a rejected file, counts that do not reconcile)
-   stops the night here, before anything is built. Logs where the Data Docs are.
-3. **build_warehouse**: `dbt build` turns raw into staging, intermediate and marts,
-   and runs every data test and unit test; then GX validates the marts models read
-   (expectations/marts/). Emits one Asset per mart only if both pass, so training,
-   scoring, forecasting and drift DAGs never start on data that failed validation.
-4. **publish_warehouse**: the publish guard (a night whose marts or deliveries fall
-   far short of the last published night stops here, naming the table and both counts),
-   then records the warehouse stage as done. The night is published (a read-only copy of
-   the BI schemas swapped in atomically, the run marked `success`) only when its lead
-   scores and forecasts are done too: whichever nightly DAG finishes last publishes.
-5. **record_run** (teardown, runs whatever happened): a run whose warehouse stage did not
-   finish is recorded `failed` in `monitoring.pipeline_runs`.
+1. **ingest_deliveries**: loads the landing zone's new deliveries (dated on or before
+   the business date) into `raw`; re-ingesting a file changes nothing. Rows that break a
+   row rule (expectations/raw/) go to `quarantine.<table>`; a file that cannot be taken
+   as a whole is recorded `rejected`.
+2. **check_deliveries**: Great Expectations validates each table's deliveries; a
+   table-level failure (a rejected file, counts that do not reconcile) stops the night.
+3. **build_warehouse**: `dbt build` (staging, intermediate, marts, every data and unit
+   test), then GX validates the marts models read (expectations/marts/). Emits one
+   Asset per mart only if both pass: no model DAG starts on data that failed.
+4. **publish_warehouse**: the publish guard (a night far short of the last published
+   one stops here, naming the table and both counts), then records the warehouse stage.
+   Whichever nightly DAG finishes last publishes the night (a read-only copy of the BI
+   schemas swapped in atomically, the run marked `success`).
+5. **record_run** (teardown): a run whose warehouse stage did not finish is recorded
+   `failed` in `monitoring.pipeline_runs`.
 
-The business date is the run's data interval: `[D 00:00, D+1 00:00)` UTC, so the run
-for business date D has logical date D+1, the moment the day closed.
-`salespipe run --date D` runs it through `airflow dags test`.
+The business date D is the run's data interval `[D, D+1)` UTC (logical date D+1, when
+the day closed). `salespipe run --date D` runs it through `airflow dags test`.
 """
 
-from datetime import timedelta
+from airflow.sdk import CronDataIntervalTimetable, task, teardown
+from salespipe_assets import (
+    MART_ASSETS,
+    PUBLISHED_WAREHOUSE,
+    business_date,
+    business_date_extra,
+    names,
+    no_retry_on,
+    salespipe_dag,
+)
 
-import pendulum
-from airflow.sdk import CronDataIntervalTimetable, dag, task, teardown
-from salespipe_assets import MART_ASSETS, PUBLISHED_WAREHOUSE, WAREHOUSE_POOL, business_date_extra
 
-
-@dag(
-    dag_id="nightly_warehouse",
-    # A data-interval timetable, deliberately: the plain cron timetable of Airflow 3 has
-    # no data interval, and the interval is what says which business date a run is for.
+# A data-interval timetable, deliberately: the plain cron timetable of Airflow 3 has no
+# data interval, and the interval is what says which business date a run is for.
+@salespipe_dag(
+    names.NIGHTLY_WAREHOUSE_DAG,
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    # Far back on purpose: Airflow creates no task for a run dated before start_date,
-    # and a CRM export can be years old (the Maven sample ends in 2017).
-    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
     doc_md=__doc__,
-    tags=["salespipe", "warehouse", "nightly"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "pool": WAREHOUSE_POOL,
-    },
+    tags=["warehouse", "nightly"],
+    owner="data-engineering",
+    retries=2,
 )
 def nightly_warehouse():
     @task
-    def ingest_deliveries(data_interval_start=None) -> dict:
-        from airflow.sdk.exceptions import AirflowFailException
-
+    def ingest_deliveries() -> dict:
         from ml.warehouse.steps import NoDeliveriesError, ingest_deliveries
 
-        try:
-            summary = ingest_deliveries(data_interval_start.date())
-        except NoDeliveriesError as exc:
-            raise AirflowFailException(str(exc)) from exc  # retrying cannot help
+        with no_retry_on(NoDeliveriesError):  # a wrong date: retrying cannot help
+            summary = ingest_deliveries(business_date())
         return {
             "files_loaded": len(summary.loaded),
             "files_rejected": len(summary.rejected),
@@ -72,59 +60,41 @@ def nightly_warehouse():
         }
 
     @task
-    def check_deliveries(data_interval_start=None) -> str:
-        from airflow.sdk.exceptions import AirflowFailException
-
+    def check_deliveries() -> str:
         from ml.warehouse.gate import QualityGateError, check_deliveries
 
-        try:
-            return str(check_deliveries(data_interval_start.date()).data_docs)
-        except QualityGateError as exc:
-            # The verdict stands until the data changes: retrying cannot help.
-            raise AirflowFailException(str(exc)) from exc
+        with no_retry_on(QualityGateError):  # the verdict stands until the data changes
+            return str(check_deliveries(business_date()).data_docs)
 
     @task(outlets=list(MART_ASSETS.values()))
-    def build_warehouse(data_interval_start=None, outlet_events=None) -> None:
-        from airflow.sdk.exceptions import AirflowFailException
-
+    def build_warehouse(outlet_events=None) -> None:
         from ml.warehouse.gate import QualityGateError
         from ml.warehouse.steps import build_warehouse
 
-        try:
-            build_warehouse(data_interval_start.date())
-        except QualityGateError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        # Asset-scheduled DAGs have no data interval: the events tell them the date.
+        with no_retry_on(QualityGateError):
+            build_warehouse(business_date())
+        # Asset-scheduled DAGs have no business day of their own: the events tell them.
         for asset in MART_ASSETS.values():
-            outlet_events[asset].extra = business_date_extra(data_interval_start.date())
+            outlet_events[asset].extra = business_date_extra(business_date())
 
     @task(outlets=[PUBLISHED_WAREHOUSE])
-    def publish_warehouse(data_interval_start=None, outlet_events=None) -> dict:
-        from airflow.sdk.exceptions import AirflowFailException
-
+    def publish_warehouse(outlet_events=None) -> dict:
         from ml.warehouse.guard import PublishGuardError
         from ml.warehouse.steps import publish_for_readers
 
-        try:
-            published = publish_for_readers(data_interval_start.date())
-        except PublishGuardError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        outlet_events[PUBLISHED_WAREHOUSE].extra = business_date_extra(data_interval_start.date())
+        with no_retry_on(PublishGuardError):
+            published = publish_for_readers(business_date())
+        outlet_events[PUBLISHED_WAREHOUSE].extra = business_date_extra(business_date())
         return published.row_counts if published else {}
 
     @teardown
-    def record_run(data_interval_start=None) -> str | None:
+    def record_run() -> str | None:
         from ml.warehouse.gate import record_run_outcome
 
-        return record_run_outcome(data_interval_start.date())
+        return record_run_outcome(business_date())
 
-    (
-        ingest_deliveries()
-        >> check_deliveries()
-        >> build_warehouse()
-        >> publish_warehouse()
-        >> record_run()
-    )
+    built = ingest_deliveries() >> check_deliveries() >> build_warehouse()
+    built >> publish_warehouse() >> record_run()
 
 
 nightly_warehouse()

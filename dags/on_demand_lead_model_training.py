@@ -14,50 +14,34 @@ Airflow UI, `salespipe models train lead_scoring`) or when a drift alert emits t
 The next `nightly_lead_scoring` run scores with whatever `champion` then points at.
 """
 
-from datetime import timedelta
-
-import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import task
 from salespipe_assets import (
-    BUSINESS_DATE_PARAMS,
     LEAD_MODEL_RETRAINING_REQUESTED,
-    WAREHOUSE_POOL,
-    business_date_of,
-    trigger_of,
+    business_date,
+    names,
+    salespipe_dag,
+    trigger,
 )
 
 
-@dag(
-    dag_id="on_demand_lead_model_training",
+@salespipe_dag(
+    names.LEAD_TRAINING_DAG,
     schedule=[LEAD_MODEL_RETRAINING_REQUESTED],
-    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    params=BUSINESS_DATE_PARAMS,
     doc_md=__doc__,
-    tags=["salespipe", "lead_scoring", "training", "mlflow"],
-    default_args={
-        "owner": "ml-engineering",
-        "retries": 1,
-        "retry_delay": timedelta(minutes=2),
-        "pool": WAREHOUSE_POOL,
-    },
+    tags=["lead_scoring", "training", "mlflow"],
 )
 def on_demand_lead_model_training():
     @task
-    def train_lead_model(params=None, triggering_asset_events=None) -> str:
+    def train_lead_model() -> str:
         from ml.lead_scoring.steps import MANUAL, train_lead_model
 
-        business_date = business_date_of(params, triggering_asset_events)
-        return train_lead_model(
-            business_date, trigger_of(params, triggering_asset_events, MANUAL)
-        ).summary
+        return train_lead_model(business_date(), trigger(MANUAL)).summary
 
     @task
-    def publish_model_promotions(params=None, triggering_asset_events=None) -> None:
+    def publish_model_promotions() -> None:
         from ml.warehouse.steps import republish_for_readers
 
-        republish_for_readers(business_date_of(params, triggering_asset_events))
+        republish_for_readers(business_date())
 
     train_lead_model() >> publish_model_promotions()
 

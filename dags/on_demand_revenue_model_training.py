@@ -12,43 +12,33 @@ triggered in the Airflow UI with a `business_date` param, or by
    `monitoring.model_promotions` shows the result.
 """
 
-from datetime import timedelta
+from airflow.sdk import task
+from salespipe_assets import (
+    business_date,
+    names,
+    salespipe_dag,
+    trigger,
+)
 
-import pendulum
-from airflow.sdk import dag, task
-from salespipe_assets import BUSINESS_DATE_PARAMS, WAREHOUSE_POOL, business_date_of, trigger_of
 
-
-@dag(
-    dag_id="on_demand_revenue_model_training",
+@salespipe_dag(
+    names.REVENUE_TRAINING_DAG,
     schedule=None,
-    start_date=pendulum.datetime(2000, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    params=BUSINESS_DATE_PARAMS,
     doc_md=__doc__,
-    tags=["salespipe", "forecasting", "training", "mlflow"],
-    default_args={
-        "owner": "ml-engineering",
-        "retries": 1,
-        "retry_delay": timedelta(minutes=2),
-        "pool": WAREHOUSE_POOL,
-    },
+    tags=["forecasting", "training", "mlflow"],
 )
 def on_demand_revenue_model_training():
     @task
-    def train_revenue_model(params=None, triggering_asset_events=None) -> str:
+    def train_revenue_model() -> str:
         from ml.forecasting.steps import MANUAL, train_revenue_model
 
-        business_date = business_date_of(params, triggering_asset_events)
-        trigger = trigger_of(params, triggering_asset_events, MANUAL)
-        return train_revenue_model(business_date, trigger).summary
+        return train_revenue_model(business_date(), trigger(MANUAL)).summary
 
     @task
-    def publish_model_promotions(params=None, triggering_asset_events=None) -> None:
+    def publish_model_promotions() -> None:
         from ml.warehouse.steps import republish_for_readers
 
-        republish_for_readers(business_date_of(params, triggering_asset_events))
+        republish_for_readers(business_date())
 
     train_revenue_model() >> publish_model_promotions()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-WAREHOUSE_POOL = "salespipe_warehouse"  # dags/salespipe_assets.py
+WAREHOUSE_POOL = "salespipe_warehouse"  # ml/names.py; tests/deploy checks they agree
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ml.access import ensure_airflow_password
 from ml.airflow_records import record_dag_test_run
+from ml.names import WAREHOUSE_POOL
 from ml.settings import (
     FORCE_PUBLISH_VAR,
     HOME_VAR,
@@ -26,9 +27,6 @@ from ml.settings import (
     TELEMETRY_OPT_OUTS,
     Settings,
 )
-
-NIGHTLY_WAREHOUSE_DAG = "nightly_warehouse"
-WAREHOUSE_POOL = "salespipe_warehouse"  # the DAGs' one-slot pool (dags/salespipe_assets.py)
 
 
 class AirflowRunError(Exception):
@@ -82,6 +80,12 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
 
 def airflow_command(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("airflow")), *args]
+
+
+def run_airflow(settings: Settings, args: list[str]) -> int:
+    """Airflow's own CLI with ``args`` on this install's state; returns its exit code."""
+    ensure_airflow_password(settings)  # 600, and Airflow does not print it (ml.access)
+    return subprocess.call(airflow_command(*args), env=airflow_environment(settings))
 
 
 def migrate_metadata_db(settings: Settings) -> None:
@@ -174,3 +178,28 @@ def _is_progress_line(line: str) -> bool:
         marker in line
         for marker in ("new_state=", "[ml.", "DagRun Finished", "Task failed", "ERROR", "Error")
     )
+
+
+def task_states(settings: Settings, dag_id: str, business_date: date) -> dict[str, str]:
+    """Task id -> state of ``dag_id``'s run for ``business_date``, from Airflow's own CLI
+    (``airflow tasks states-for-dag-run``, which reads the metadata database itself and
+    so needs no API server: ``airflow dags test`` runs without one).
+
+    Raises:
+        AirflowRunError: Airflow has no such run, or the command failed.
+    """
+    command = airflow_command(
+        "tasks", "states-for-dag-run", dag_id, logical_date_for(business_date), "-o", "json"
+    )
+    result = subprocess.run(
+        command, env=airflow_environment(settings), capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise AirflowRunError(
+            f"tasks states-for-dag-run {dag_id} failed:\n" + result.stderr[-4000:]
+        )
+    # The JSON list comes last (pretty-printed); Airflow may log warnings before it.
+    lines = result.stdout.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("[")]
+    rows = json.loads("\n".join(lines[starts[-1] :])) if starts else []
+    return {row["task_id"]: row["state"] for row in rows}

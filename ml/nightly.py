@@ -12,14 +12,13 @@ carried, as the scheduler would start it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from ml.airflow_cli import AirflowRunError, migrate_metadata_db, run_dag_for_date
+from ml import names
+from ml.airflow_cli import AirflowRunError, migrate_metadata_db, run_dag_for_date, task_states
 from ml.run_lock import RunLock, hold_run_lock, new_run_id
 from ml.settings import Settings
 
@@ -27,21 +26,25 @@ log = logging.getLogger(__name__)
 
 # (dag id, scheduled on assets: needs the business date as a param)
 NIGHTLY_DAGS: tuple[tuple[str, bool], ...] = (
-    ("nightly_warehouse", False),
-    ("nightly_lead_scoring", True),
-    ("nightly_revenue_forecast", True),
+    (names.NIGHTLY_WAREHOUSE_DAG, False),
+    (names.NIGHTLY_LEAD_SCORING_DAG, True),
+    (names.NIGHTLY_REVENUE_FORECAST_DAG, True),
 )
 
 # The stage each nightly DAG records when its work is done (ml.warehouse.runs).
 DAG_STAGES = {
-    "nightly_warehouse": "warehouse",
-    "nightly_lead_scoring": "lead_scoring",
-    "nightly_revenue_forecast": "revenue_forecast",
+    names.NIGHTLY_WAREHOUSE_DAG: "warehouse",
+    names.NIGHTLY_LEAD_SCORING_DAG: names.LEAD_SCORING,
+    names.NIGHTLY_REVENUE_FORECAST_DAG: names.REVENUE_FORECAST,
 }
 
-# Assets a night may emit -> the DAG scheduled on each (dags/salespipe_assets.py).
-ASSET_SCHEDULED_DAGS = {
-    "mlflow://models/lead_scoring/retraining_requested": "on_demand_lead_model_training",
+# Nightly tasks whose success emits an Asset a DAG outside the nightly sequence is
+# scheduled on (dags/salespipe_assets.py): (DAG, task) -> (DAG started, its trigger).
+ASSET_PRODUCERS = {
+    (names.NIGHTLY_LEAD_SCORING_DAG, "request_lead_model_retraining"): (
+        names.LEAD_TRAINING_DAG,
+        names.DRIFT_TRIGGER,
+    ),
 }
 
 
@@ -69,6 +72,35 @@ def run_night(
             raise
 
 
+def run_training(
+    settings: Settings,
+    dag_id: str,
+    business_date: date,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Run the on-demand training DAG ``dag_id`` as of ``business_date`` through Airflow.
+
+    A training writes the same stores as a night, so it holds the run lock too.
+
+    Raises:
+        RunLockedError: another run holds this install.
+        AirflowRunError: the DAG failed.
+    """
+    with hold_run_lock(settings, business_date, new_run_id(business_date)) as lock:
+        migrate_metadata_db(settings)
+        log_file = lock.log_dir / f"{dag_id}.log"
+        log.info("Running DAG %s for %s (log: %s) ...", dag_id, business_date, log_file)
+        run_dag_for_date(
+            settings,
+            dag_id,
+            business_date,
+            log_file=log_file,
+            progress=progress,
+            conf={names.BUSINESS_DATE_KEY: business_date.isoformat()},
+            pass_fds=(lock.fd,),
+        )
+
+
 def _run_dags(
     settings: Settings,
     business_date: date,
@@ -78,7 +110,6 @@ def _run_dags(
     started = time.monotonic()
     log.info("Preparing Airflow's metadata database in %s ...", settings.airflow_home)
     migrate_metadata_db(settings)
-    seen_events = _last_asset_event_id(settings)
     for dag_id, asset_scheduled in NIGHTLY_DAGS:
         log_file = lock.log_dir / f"{dag_id}.log"
         log.info(
@@ -106,15 +137,15 @@ def _run_dags(
             f"Every DAG of {business_date} finished, but the published warehouse shows "
             f"{published or 'nothing'}. See the logs in {lock.log_dir}."
         )
-    for dag_id, extra in _asset_requests(settings, seen_events):
-        log.info("%s was requested by tonight's run (%s); running it ...", dag_id, extra)
+    for dag_id, trigger in _asset_requests(settings, business_date):
+        log.info("%s was requested by tonight's run (%s); running it ...", dag_id, trigger)
         run_dag_for_date(
             settings,
             dag_id,
-            date.fromisoformat(extra.get("business_date", business_date.isoformat())),
+            business_date,
             log_file=lock.log_dir / f"{dag_id}.log",
             progress=progress,
-            conf={k: extra[k] for k in ("business_date", "trigger") if k in extra},
+            conf={names.BUSINESS_DATE_KEY: business_date.isoformat(), names.TRIGGER_KEY: trigger},
             pass_fds=(lock.fd,),
         )
     log.info("Nightly run for %s finished in %.0f s.", business_date, time.monotonic() - started)
@@ -149,30 +180,21 @@ def _record_failure(settings: Settings, business_date: date, message: str) -> No
         log.warning("could not record the failed run in the working warehouse: %s", exc)
 
 
-def _airflow_db(settings: Settings) -> sqlite3.Connection:
-    return sqlite3.connect(settings.airflow_home / "airflow.db")
+def _asset_requests(settings: Settings, business_date: date) -> list[tuple[str, str]]:
+    """(DAG, trigger) for each DAG an Asset emitted tonight is to start: the producing
+    task succeeded (a short-circuited one is skipped, and emitted nothing).
 
-
-def _last_asset_event_id(settings: Settings) -> int:
-    with _airflow_db(settings) as db:
-        return db.execute("select coalesce(max(id), 0) from asset_event").fetchone()[0]
-
-
-def _asset_requests(settings: Settings, after_event_id: int) -> list[tuple[str, dict]]:
-    """(DAG, event extra) for each event after ``after_event_id`` on an asset in
-    :data:`ASSET_SCHEDULED_DAGS`, one per DAG (the latest)."""
-    with _airflow_db(settings) as db:
-        rows = db.execute(
-            "select asset.uri, asset_event.extra from asset_event "
-            "join asset on asset.id = asset_event.asset_id "
-            "where asset_event.id > ? order by asset_event.id",
-            [after_event_id],
-        ).fetchall()
-    requests = {
-        ASSET_SCHEDULED_DAGS[uri]: json.loads(extra or "{}")
-        for uri, extra in rows
-        if uri in ASSET_SCHEDULED_DAGS
-    }
+    Read with Airflow's own CLI, not its database: Airflow 3.3's CLI lists no asset
+    events (``airflow assets`` offers list, details and materialize), and the REST API's
+    ``/api/v2/assets/events`` needs a running API server, which ``airflow dags test``
+    does without. ``airflow tasks states-for-dag-run`` reads the metadata database
+    itself. The event's extra needs no reading: the producer writes tonight's business
+    date and the trigger named here (ml/names.py).
+    """
+    requests = {}
+    for (producer, task_id), (dag_id, trigger) in ASSET_PRODUCERS.items():
+        if task_states(settings, producer, business_date).get(task_id) == "success":
+            requests[dag_id] = trigger
     return list(requests.items())
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ml import names
 from ml.drift import (
     PREDICTION,
     decide_retraining,
@@ -35,7 +36,7 @@ from ml.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "lead_scoring"
+MODEL_NAME = names.LEAD_SCORING
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
 
+from ml import names
 from ml.catalog import write_partition
 from ml.forecasting import (
     GRAINS,
@@ -43,7 +44,7 @@ from ml.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "revenue_forecast"
+MODEL_NAME = names.REVENUE_FORECAST
 
 
 def train_and_gate(

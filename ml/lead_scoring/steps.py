@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ml import names
 from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.lead_scoring import data
@@ -32,7 +33,7 @@ from ml.warehouse import runs as monitoring
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "lead_scoring"
+MODEL_NAME = names.LEAD_SCORING
 SCHEDULE, NO_CHAMPION, MANUAL, DRIFT = "schedule", "no_champion", "manual", "drift"
 SKIPPED = "skipped"
 SWITCHED_OFF = "switched off (lead_scoring.enabled is false)"

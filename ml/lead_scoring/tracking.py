@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 
+from ml import names
 from ml.lead_scoring import plots
 from ml.lead_scoring.pyfunc import ARTIFACT_KEY, pip_requirements
 from ml.lead_scoring.train import Candidate, feature_importance
 from ml.registry.lifecycle import tag_version
 from ml.registry.pyfunc import log_joblib_model
 
-MODEL_NAME = "lead_scoring"
+MODEL_NAME = names.LEAD_SCORING
 
 
 def log_candidate(

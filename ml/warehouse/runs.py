@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from ml import names
 from ml.catalog import Write, ensure_table, write_partition, write_partitions
 from ml.contract import LANDING_TABLES
 
@@ -38,8 +39,8 @@ RUNNING, SUCCESS, FAILED = "running", "success", "failed"
 # Every stage a night must complete before it is published, in order.
 WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE = (
     "warehouse",
-    "lead_scoring",
-    "revenue_forecast",
+    names.LEAD_SCORING,
+    names.REVENUE_FORECAST,
 )
 NIGHT_STAGES = (WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE)
 STAGE_NAMES = {LEAD_SCORING_STAGE: "lead scoring", FORECAST_STAGE: "forecasting"}

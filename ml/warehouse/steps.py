@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -21,6 +22,7 @@ from ml.warehouse.guard import check_against_last_night, guard_counts
 from ml.warehouse.ingest import IngestSummary, ingest_landing_zone
 from ml.warehouse.landing import scan_landing_zone
 from ml.warehouse.publish import PublishedWarehouse, publish_warehouse, read_manifest
+from ml.warehouse.summary import NightSummary, read_night_summary, recorded_failure
 from ml.warehouse.transform import run_dbt_build
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,34 @@ def ingest_deliveries(business_date: date, settings: Settings | None = None) -> 
     for path, reason in summary.skipped:
         log.warning("ingest skipped %s: %s", path, reason)
     return summary
+
+
+def ingest_landing(
+    landing: Path, up_to: date | None = None, settings: Settings | None = None, progress=log.info
+) -> IngestSummary:
+    """``salespipe ingest``: load ``landing`` (deliveries up to ``up_to``, or all of them)
+    into ``raw`` and record, per table, what the deliveries of the ingest's business date
+    came to (``monitoring.pipeline_run_tables``). It starts no night: a run's row is the
+    nightly DAG's to start, and a night left ``running`` would hold back republishing."""
+    settings = settings or load_settings()
+    settings.work_warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        use_pii_key(con, settings.pii_key())  # to hold back erased people (ml.privacy)
+        summary = ingest_landing_zone(con, landing, up_to=up_to, progress=progress)
+        if summary.business_date is not None:
+            monitoring.record_counts(con, summary.business_date)
+            monitoring.note_skipped(con, summary.business_date, summary.skipped)
+    return summary
+
+
+def night_summary(settings: Settings | None = None) -> NightSummary:
+    """What the published warehouse holds, read in one connection (``salespipe run``)."""
+    return read_night_summary((settings or load_settings()).warehouse)
+
+
+def failure_of(business_date: date, settings: Settings | None = None) -> str | None:
+    """Why ``business_date``'s run failed, as the run recorded it (None: no failure kept)."""
+    return recorded_failure((settings or load_settings()).work_warehouse, business_date)
 
 
 def build_warehouse(business_date: date, settings: Settings | None = None) -> None:

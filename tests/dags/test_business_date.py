@@ -38,3 +38,11 @@ def test_the_trigger_comes_from_the_event_or_the_default():
     assert trigger_of({}, events({"trigger": "drift"}), "manual") == "drift"
     assert trigger_of({"trigger": "drift"}, {}, "manual") == "drift"
     assert trigger_of({"trigger": None}, {}, "manual") == "manual"
+
+
+def test_a_data_interval_run_falls_back_to_its_interval_start():
+    import pendulum
+
+    start = pendulum.datetime(2024, 3, 5, tz="UTC")
+    assert business_date_of({"business_date": None}, {}, start) == date(2024, 3, 5)
+    assert business_date_of({"business_date": "2024-01-01"}, {}, start) == date(2024, 1, 1)

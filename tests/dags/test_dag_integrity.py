@@ -136,3 +136,19 @@ def test_marts_are_announced_as_assets(dagbag):
     outlets = {asset.uri for asset in dag.get_task("build_warehouse").outlets}
     assert "duckdb://warehouse/marts/lead_features" in outlets
     assert "duckdb://warehouse/marts/daily_revenue" in outlets
+
+
+def test_the_shared_names_module_imports_nothing():
+    # DAG files load ml/names.py at parse time (dags/salespipe_assets.py): constants only.
+    tree = ast.parse((REPO_ROOT / "ml" / "names.py").read_text())
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert imports == []
+
+
+def test_every_task_shares_the_warehouse_pool_and_the_business_date_params(dagbag):
+    from ml.names import WAREHOUSE_POOL
+
+    for dag_id, dag in dagbag.dags.items():
+        assert "business_date" in dag.params, f"{dag_id} takes no business_date param"
+        for task in dag.tasks:
+            assert task.pool == WAREHOUSE_POOL, f"{dag_id}.{task.task_id} is not in the pool"

@@ -37,3 +37,22 @@ def test_ingest_with_a_rejected_file_fails_naming_it(settings, landing, capsys):
     err = capsys.readouterr().err
     assert err.startswith("salespipe ingest failed: Data-quality gate failed for business date")
     assert "leads/2024-01-02/leads.csv lacks required column(s) created_at, updated_at" in err
+
+
+def test_ingest_records_its_counts_through_the_warehouse_step_and_starts_no_night(
+    settings, landing
+):
+    import duckdb
+
+    landing.write("leads/2024-01-02/leads.csv", LEADS_HEADER, lead("L3"), lead("L4", status="?"))
+
+    assert main(["ingest", "--landing", str(landing.root)]) == 0
+
+    with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
+        counts = con.execute(
+            "select rows_delivered, rows_loaded, rows_quarantined from "
+            "monitoring.pipeline_run_tables where run_date = '2024-01-02' and table_name = 'leads'"
+        ).fetchall()
+        runs = con.execute("select count(*) from monitoring.pipeline_runs").fetchone()[0]
+    assert counts == [(4, 3, 1)]
+    assert runs == 0  # a night's row is the nightly DAG's to start

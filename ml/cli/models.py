@@ -10,16 +10,17 @@ without one the next run puts the alias back and records the refusal.
 from __future__ import annotations
 
 import argparse
-import logging
+from collections.abc import Callable
+from contextlib import contextmanager
 
+from ml import names
+from ml.cli.common import HelpFormatter, iso_date, log
 from ml.settings import Settings
-
-log = logging.getLogger("salespipe")
 
 # use case -> (registered model, on-demand training DAG)
 USE_CASES = {
-    "lead_scoring": ("lead_scoring", "on_demand_lead_model_training"),
-    "revenue_forecast": ("revenue_forecast", "on_demand_revenue_model_training"),
+    names.LEAD_SCORING: (names.LEAD_SCORING, names.LEAD_TRAINING_DAG),
+    names.REVENUE_FORECAST: (names.REVENUE_FORECAST, names.REVENUE_TRAINING_DAG),
 }
 
 
@@ -27,13 +28,28 @@ class WarehouseBusyError(RuntimeError):
     """Another process (a nightly run) holds the working warehouse."""
 
 
-def add_models_parser(commands, iso_date, formatter_class=argparse.HelpFormatter) -> None:
-    """Add ``salespipe models ...`` to the main parser's sub-commands."""
+@contextmanager
+def warehouse_lock_is_busy(advice: str):
+    """Say "busy" when a nightly run holds the working warehouse's lock."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusyError(
+            f"The working warehouse is busy (a nightly run holds it): {exc}. {advice}"
+        ) from exc
+
+
+def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Add ``salespipe models ...`` through the main parser's ``command(name, help)``."""
 
     def parser(where, name: str, help: str) -> argparse.ArgumentParser:
-        return where.add_parser(name, help=help, description=help, formatter_class=formatter_class)
+        return where.add_parser(name, help=help, description=help, formatter_class=HelpFormatter)
 
-    models = parser(commands, "models", "list, train, roll back models; the MLflow UI")
+    models = command("models", "list, train, roll back models; the MLflow UI")
     actions = models.add_subparsers(dest="action", required=True)
     use_case_help = "which model: " + " or ".join(sorted(USE_CASES))
     listing = parser(actions, "list", "versions, aliases and gate decisions")
@@ -69,26 +85,16 @@ def add_models_parser(commands, iso_date, formatter_class=argparse.HelpFormatter
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> None:
-    from ml.cli_state import require_model_store
-    from ml.registry.tracking import configure_mlflow
+    from ml.cli.state import require_model_store
+    from ml.registry.steps import model_versions
 
     require_model_store(settings, "there is no model to list")
-    configure_mlflow(settings)
-    import mlflow
-
     name = USE_CASES[args.use_case][0]
-    client = mlflow.MlflowClient()
-    versions = client.search_model_versions(f"name = '{name}'", order_by=["version_number DESC"])
+    versions = model_versions(name, settings)
     if not versions:
         log.info("No version of %s yet: run `salespipe run --date YYYY-MM-DD` first.", name)
         return
-    # search results carry no aliases; the registered model has them all
-    by_version: dict[str, list[str]] = {}
-    for alias, number in client.get_registered_model(name).aliases.items():
-        by_version.setdefault(str(number), []).append(alias)
-    for version in versions:
-        aliases = ",".join(sorted(by_version.get(str(version.version), []))) or "-"
-        tags = version.tags
+    for version, aliases, tags in versions:
         quality = (
             _lead_quality(tags)
             if "holdout_auc" in tags
@@ -97,8 +103,8 @@ def _list(args: argparse.Namespace, settings: Settings) -> None:
         )
         log.info(
             "%s v%-4s %-22s %s  %s  | %s",
-            name, version.version, aliases, quality, tags.get("training_window", ""),
-            tags.get("gate_decision", ""),
+            name, version, ",".join(sorted(aliases)) or "-", quality,
+            tags.get("training_window", ""), tags.get("gate_decision", ""),
         )  # fmt: skip
 
 
@@ -122,114 +128,48 @@ def _lead_quality(tags: dict[str, str]) -> str:
 
 
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
-    import duckdb
-
-    from ml.catalog import write_partition
-    from ml.cli_state import require_model_store
-    from ml.nightly import published_business_date
-    from ml.registry.aliases import rollback_champion
-    from ml.registry.history import PROMOTIONS, moves_frame
-    from ml.registry.tracking import configure_mlflow
-    from ml.warehouse.steps import republish_for_readers
+    from ml.cli.state import require_model_store
+    from ml.registry.steps import republish_promotions, roll_back
 
     require_model_store(settings, "there is no champion to roll back")
-    configure_mlflow(settings)
-    import mlflow
-
     name = USE_CASES[args.use_case][0]
-    if not settings.work_warehouse.exists():
-        raise FileNotFoundError(
-            f"No warehouse at {settings.work_warehouse}, so no {name} champion to roll back: "
-            "run `salespipe run --date YYYY-MM-DD` first."
-        )
-    try:
-        with duckdb.connect(str(settings.work_warehouse)) as con:
-            (old, new), moves = rollback_champion(
-                mlflow.MlflowClient(), con, name, args.reason, actor=settings.mlflow_username
-            )
-            write_partition(con, PROMOTIONS, moves_frame(moves))
-    except duckdb.IOException as exc:
-        if "lock" not in str(exc).lower():
-            raise
-        raise WarehouseBusyError(
-            f"The working warehouse is busy (a nightly run holds it): {exc}. Try again later."
-        ) from exc
+    with warehouse_lock_is_busy("Try again later."):
+        old, new = roll_back(name, args.reason, settings.mlflow_username, settings)
     log.info("%s@champion moved back from version %s to %s.", name, old, new)
-    business_date = published_business_date(settings)
-    if business_date is not None:
-        republish_for_readers(business_date, settings)
+    if republish_promotions(settings):
         log.info("monitoring.model_promotions republished; the next scoring run uses v%s.", new)
 
 
 def _promote(args: argparse.Namespace, settings: Settings) -> None:
     import getpass
 
-    import duckdb
-
-    from ml.catalog import write_partition
-    from ml.nightly import published_business_date
-    from ml.registry.aliases import promote_by_hand
-    from ml.registry.history import PROMOTIONS, moves_frame
-    from ml.registry.tracking import configure_mlflow
-    from ml.warehouse.steps import republish_for_readers
-
-    configure_mlflow(settings)
-    import mlflow
+    from ml.registry.steps import promote, republish_promotions
 
     name = USE_CASES[args.use_case][0]
-    if not settings.work_warehouse.exists():
-        raise FileNotFoundError(
-            f"No warehouse at {settings.work_warehouse}, so no {name} version to promote: "
-            "run `salespipe run --date YYYY-MM-DD` first."
-        )
-    try:
-        with duckdb.connect(str(settings.work_warehouse)) as con:
-            old, moves = promote_by_hand(
-                mlflow.MlflowClient(), con, name, str(args.version), args.reason,
-                getpass.getuser(),
-            )  # fmt: skip
-            write_partition(con, PROMOTIONS, moves_frame(moves))
-    except duckdb.IOException as exc:
-        if "lock" not in str(exc).lower():
-            raise
-        raise WarehouseBusyError(
-            f"The working warehouse is busy (a nightly run holds it): {exc}. Try again later."
-        ) from exc
+    with warehouse_lock_is_busy("Try again later."):
+        old = promote(name, str(args.version), args.reason, getpass.getuser(), settings)
     log.info("%s@champion moved from version %s to %s, approved by %s: %s",
              name, old, args.version, getpass.getuser(), args.reason)  # fmt: skip
-    business_date = published_business_date(settings)
-    if business_date is not None:
-        republish_for_readers(business_date, settings)
+    if republish_promotions(settings):
         log.info("monitoring.model_promotions republished; the next run uses v%s.", args.version)
 
 
 def _train(args: argparse.Namespace, settings: Settings) -> None:
-    from ml.airflow_cli import migrate_metadata_db, run_dag_for_date
-    from ml.cli_state import require_state
-    from ml.run_lock import hold_run_lock, new_run_id
+    from ml.cli.state import require_state
+    from ml.nightly import run_training
 
-    dag_id = USE_CASES[args.use_case][1]
     require_state(settings, settings.work_warehouse, "there are no marts to train on")
-    run_id = new_run_id(args.business_date)
-    # A training writes the same stores as a night: one at a time per install.
-    with hold_run_lock(settings, args.business_date, run_id) as lock:
-        migrate_metadata_db(settings)
-        log_file = lock.log_dir / f"{dag_id}.log"
-        log.info("Running DAG %s for %s (log: %s) ...", dag_id, args.business_date, log_file)
-        run_dag_for_date(
-            settings,
-            dag_id,
-            args.business_date,
-            log_file=log_file,
-            progress=lambda line: log.info("  | %s", line[:200]),
-            conf={"business_date": args.business_date.isoformat()},
-            pass_fds=(lock.fd,),
-        )
+    run_training(
+        settings,
+        USE_CASES[args.use_case][1],
+        args.business_date,
+        progress=lambda line: log.info("  | %s", line[:200]),
+    )
     _list(args, settings)
 
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
-    from ml.cli_state import require_model_store
+    from ml.cli.state import require_model_store
     from ml.processes import serve_until_stopped
     from ml.registry.ui import ADMIN, HOST, admin_password_file, ui_server
 

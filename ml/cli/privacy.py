@@ -6,26 +6,22 @@ See :mod:`ml.privacy.steps` for what an erasure does, and docs/privacy.md.
 from __future__ import annotations
 
 import argparse
-import logging
+from collections.abc import Callable
 
+from ml.cli.common import HelpFormatter, UsageError, log
 from ml.settings import Settings
 
-log = logging.getLogger("salespipe")
 
-
-def add_privacy_parser(commands, formatter_class=argparse.HelpFormatter) -> None:
-    """Register ``salespipe privacy ...`` on the main parser's sub-commands."""
-    about = "personal data: erase a person"
-    privacy = commands.add_parser(
-        "privacy", help=about, description=about, formatter_class=formatter_class
-    )
+def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """Add ``salespipe privacy ...`` through the main parser's ``command(name, help)``."""
+    privacy = command("privacy", "personal data: erase a person")
     actions = privacy.add_subparsers(dest="action", required=True)
     about = (
         "erase people by lead id or email from every table, artifact and file salespipe "
         "writes, and keep them out of later deliveries"
     )
     erase = actions.add_parser(
-        "erase", help=about, description=about, formatter_class=formatter_class
+        "erase", help=about, description=about, formatter_class=HelpFormatter
     )
     erase.add_argument(
         "--lead-id",
@@ -53,8 +49,7 @@ def add_privacy_parser(commands, formatter_class=argparse.HelpFormatter) -> None
 def _erase(args: argparse.Namespace, settings: Settings) -> None:
     import duckdb
 
-    from ml.cli import UsageError
-    from ml.cli_models import WarehouseBusyError
+    from ml.cli.models import WarehouseBusyError
     from ml.privacy.steps import CompactionPending, erase_people
 
     if not args.lead_ids and not args.emails:
