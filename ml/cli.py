@@ -16,6 +16,7 @@ from ml.access import secure_home
 from ml.audit import audited
 from ml.cli_models import add_models_parser
 from ml.cli_privacy import add_privacy_parser
+from ml.cli_serve import add_serve_parser
 from ml.settings import HOME_VAR, Settings, load_settings
 
 log = logging.getLogger("salespipe")
@@ -197,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     airflow.set_defaults(handler=_airflow)
     add_models_parser(commands, _iso_date, HelpFormatter)
     add_privacy_parser(commands, HelpFormatter)
+    add_serve_parser(commands, HelpFormatter)
     return parser
 
 
