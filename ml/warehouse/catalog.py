@@ -248,6 +248,54 @@ TABLES: dict[str, TableDoc] = {
             "coverage_95": "Share of actuals inside the 95% interval.",
         },
     ),
+    # --- serving (ml/serving, ml/actions): the scoring API's inputs, next-best actions ---
+    "monitoring.online_lead_inputs": TableDoc(
+        "Leads scored online by the scoring API (salespipe serve): one row per lead per "
+        "request, with the model inputs it saw, for the drift monitor. Kept in its own file, "
+        "<home>/serving/online_inputs.duckdb, which the service writes every few seconds.",
+        {
+            "request_id": "The API request (one id per POST /v1/leads/score).",
+            "received_at": "When the lead was scored (UTC).",
+            "as_of_date": "The as_of date of the request: the night the lead was scored as.",
+            "lead_id": "The lead's CRM id, as sent.",
+            "model_name": _MODEL_NAME,
+            "model_version": _MODEL_VERSION,
+            "conversion_probability": "The probability the API answered.",
+            "inputs": "JSON object of the model's input columns and the values it saw "
+            "(ml.serving.online_log.read_online_inputs turns them back into columns).",
+        },
+    ),
+    "ml.next_best_actions": TableDoc(
+        "Next-best actions: one row per open lead per date (deals once a deal model "
+        "scores them), ranked, with the action, the reason in words and the rule behind it "
+        "(ml/actions/rules.yml). Re-running a date replaces its rows.",
+        {
+            "action_date": "The business date the action is for.",
+            "entity_type": "lead (deal once deal scores exist).",
+            "entity_id": "The lead id (marts.lead_features.lead_id).",
+            "owner_rep_id": "The lead's owner (marts.sales_reps.rep_id).",
+            "rank": "1 = do first: by the rule's order (urgency), then probability.",
+            "rep_rank": "The same order within the owner's leads.",
+            "action": "The action's id (call_today, book_demo, re_engage, ...).",
+            "action_label": "The action in words.",
+            "reason": "Why, in words, with the lead's own values.",
+            "rule_conditions": "JSON list of the matched rule's conditions, each with the "
+            "lead's value.",
+            "top_factors": "JSON list of the factors that raised the lead's score "
+            "(ml.lead_scores.top_factors positive).",
+            "conversion_probability": "The lead's score that night (ml.lead_scores).",
+            "grade": "The lead's grade that night; null for a stale lead.",
+            "model_name": _MODEL_NAME,
+            "model_version": _MODEL_VERSION,
+            "association_rate_with_action": "Of past leads in this action's situation whose "
+            "label is known, the share that converted when the action happened within its "
+            "window: an association, not an effect. Null without enough history.",
+            "association_rate_without_action": "The same share when it did not happen.",
+            "association_leads_with_action": "Past leads behind the rate with the action.",
+            "association_leads_without_action": "Past leads behind the rate without it.",
+            "association_note": "The association in words, or why there is none.",
+        },
+    ),
     "meta.publication": TableDoc(
         "Which night this file shows: one row.",
         {

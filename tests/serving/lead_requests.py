@@ -9,6 +9,9 @@ import duckdb
 
 from ml.contract import LANDING_TABLES
 
+BUSINESS_DATE = date(2024, 7, 18)  # the serving tests' night: day 200 from 2024-01-01
+TOKEN = "test-token-1"
+
 
 def request_for(con: duckdb.DuckDBPyConnection, as_of: date, lead_ids: list[str]) -> dict:
     """The JSON body of POST /v1/leads/score for ``lead_ids`` as of ``as_of``."""
