@@ -234,5 +234,5 @@ def test_a_moved_champion_is_served_without_a_failed_request(night, client, hold
         mlflow_client.set_registered_model_alias("lead_scoring", "champion", current.version)
         holder.check()
     assert statuses and set(statuses) == {200}
-    assert versions <= {current.version, str(moved.version)}
-    assert holder.current.version == current.version
+    assert versions <= {str(current.version), str(moved.version)}
+    assert holder.current.version == str(current.version)
