@@ -100,11 +100,16 @@ class FeatureSql:
         con.execute(f"create table raw.{table} ({', '.join(defs)})")
         if rows.empty:
             return
-        frame = pd.DataFrame({c: rows[c] if c in rows else None for c in columns}, dtype=object)
-        frame["_delivery_date"] = pd.Timestamp(as_of).date()
-        frame["_source_file"] = "api"
-        frame["_source_row"] = range(1, len(frame) + 1)
-        frame["_loaded_at"] = pd.Timestamp(as_of)
+        frame = (
+            rows.reindex(columns=list(columns))
+            .astype(object)
+            .assign(
+                _delivery_date=as_of,
+                _source_file="api",
+                _source_row=range(1, len(rows) + 1),
+                _loaded_at=pd.Timestamp(as_of),
+            )
+        )
         con.register("incoming_rows", frame)
         try:
             con.execute(f"insert into raw.{table} by name select * from incoming_rows")

@@ -23,7 +23,6 @@ import pandas as pd
 
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.factors import factors_json
-from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.score import stale_leads
 from ml.lead_scoring.steps import score_with_model
 from ml.serving.champion import ChampionHolder, LoadedChampion
@@ -141,7 +140,7 @@ class OnlineScorer:
             }
             for i in range(len(lead_ids))
         ]
-        inputs = model_inputs(features, champion.model.spec)
+        inputs = features[champion.model.spec.columns]  # the model's input columns, as built
         request_id = uuid.uuid4().hex
         monitoring_rows = pd.DataFrame(
             {

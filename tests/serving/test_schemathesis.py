@@ -38,8 +38,13 @@ def test_the_spec_lists_exactly_the_operations_under_test(api_schema):
     assert found == set(OPERATIONS)
 
 
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize("label", OPERATIONS)
+# Negative cases (schema-breaking bodies) only where there is a body to break.
+CASES = [(label, GenerationMode.POSITIVE) for label in OPERATIONS] + [
+    ("POST /v1/leads/score", GenerationMode.NEGATIVE)
+]
+
+
+@pytest.mark.parametrize(("label", "mode"), CASES)
 def test_no_request_makes_a_server_error(api_schema, label, mode):
     method, path = label.split(" ")
     operation = api_schema[path][method]
