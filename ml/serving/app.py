@@ -167,10 +167,12 @@ def create_app(
         errors = []
         for error in exc.errors():
             message = str(error.get("msg", "")).removeprefix("Value error, ")
+            value = error.get("input")
+            if isinstance(value, dict):  # a whole lead: its message names the field; echo its id
+                value = value.get("lead_id")
             errors.append(
-                {"field": _where(tuple(error.get("loc", ()))), "value": error.get("input"),
-                 "message": message}
-            )  # fmt: skip
+                {"field": _where(tuple(error.get("loc", ()))), "value": value, "message": message}
+            )
         detail = "; ".join(f"{e['field']}: {e['message']} (got {e['value']!r})" for e in errors)
         return JSONResponse({"detail": detail, "errors": jsonable(errors)}, status_code=422)
 
