@@ -37,6 +37,8 @@ MLFLOW_USER_VAR = "MLFLOW_TRACKING_USERNAME"
 MLFLOW_PASSWORD_VAR = "MLFLOW_TRACKING_PASSWORD"
 # Set by `salespipe run` for the Airflow processes it starts: the run a publication names.
 RUN_ID_VAR = "SALESPIPE_RUN_ID"
+# Bearer tokens of the scoring API (`salespipe serve`), comma-separated.
+API_TOKENS_VAR = "SALESPIPE_API_TOKENS"
 
 # Nothing salespipe runs phones home. Evidently sends telemetry unless DO_NOT_TRACK is
 # set; MLflow only honours DO_NOT_TRACK=true or its own switch; dbt and Airflow have theirs.
@@ -89,6 +91,8 @@ class Settings:
     mlflow_password: str | None = field(default=None, repr=False)
     # The `salespipe run` this process works for (its log folder is logs/runs/<run_id>).
     run_id: str | None = None
+    # Bearer tokens of the scoring API from SALESPIPE_API_TOKENS (see serving()).
+    api_tokens: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def config_file(self) -> Path:
@@ -126,6 +130,17 @@ class Settings:
         from ml.drift.config import DriftConfig
 
         return load_section(self.config_file, "drift", DriftConfig)
+
+    def serving(self):  # -> ml.serving.config.ServingConfig
+        """The serving section of the configuration file, defaults filled in.
+
+        Raises:
+            ml.config_file.ConfigError: the file is invalid.
+        """
+        from ml.config_file import load_section
+        from ml.serving.config import ServingConfig
+
+        return load_section(self.config_file, "serving", ServingConfig)
 
     @property
     def airflow_password_file(self) -> Path:
@@ -291,4 +306,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mlflow_username=username if server_uri else None,
         mlflow_password=password if server_uri else None,
         run_id=env.get(RUN_ID_VAR) or None,
+        api_tokens=tuple(filter(None, (t.strip() for t in env.get(API_TOKENS_VAR, "").split(",")))),
     )

@@ -7,9 +7,10 @@ from ml.catalog.ml_tables import ML_TABLES
 from ml.catalog.monitoring_models import MODEL_TABLES
 from ml.catalog.monitoring_runs import RUN_TABLES
 from ml.catalog.quarantine_tables import QUARANTINE_TABLES
+from ml.catalog.serving_tables import SERVING_TABLES
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in (*ML_TABLES, *RUN_TABLES, *MODEL_TABLES, *QUARANTINE_TABLES)
+    t.name: t for t in (*ML_TABLES, *SERVING_TABLES, *RUN_TABLES, *MODEL_TABLES, *QUARANTINE_TABLES)
 }
 
 

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 from ml.access import secure_home
 from ml.audit import audited
-from ml.cli import airflow_commands, generate, info, ingest, models, privacy, run
+from ml.cli import airflow_commands, generate, info, ingest, models, privacy, run, serve
 from ml.cli.common import HelpFormatter, UsageError
 from ml.settings import HOME_VAR, load_settings
 
 __all__ = ["HelpFormatter", "UsageError", "main"]
 
 # One module per command group, in the order `salespipe --help` lists them.
-_GROUPS = (generate, ingest, run, info, airflow_commands, models, privacy)
+_GROUPS = (generate, ingest, run, info, airflow_commands, models, privacy, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

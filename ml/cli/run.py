@@ -74,6 +74,7 @@ def _run_nightly(settings: Settings, business_date: date) -> None:
 
 def _demo(args: argparse.Namespace, settings: Settings) -> None:
     from ml.generate import generate_landing_zone
+    from ml.serving.examples import api_hint
 
     log.info("salespipe demo: state in %s", settings.home)
     log.info(
@@ -99,6 +100,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> None:
         "(then http://127.0.0.1:8080, user admin; the password is in %s)",
         settings.airflow_password_file,
     )
+    for line in api_hint(settings, summary.last_day):
+        log.info(line)
     log.info("Everything salespipe keeps:  salespipe info")
 
 

@@ -151,14 +151,23 @@ def _score_with_champion(
     # Load the version the alias resolved to, not the alias again: a hand move between
     # the two would otherwise write one version's number on another's scores.
     model = load_lead_model(f"models:/{MODEL_NAME}/{version}")
+    probability, long = score_with_model(model, leads, config.top_factors)
+    return probability, long, MODEL_NAME, version, MODEL
+
+
+def score_with_model(
+    model, leads: pd.DataFrame, top_factors: int
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Probabilities and the long table of top factors of ``lead_features`` rows, from a
+    loaded LeadModel: the nightly's scoring, and the online API's (ml/serving)."""
     inputs = model_inputs(leads, model.spec)
     if inputs.empty:
-        return np.array([]), _no_factors(), MODEL_NAME, version, MODEL
+        return np.array([]), _no_factors()
     contributions, bias = model.contributions(inputs)
     margin = contributions.sum(axis=1) + bias
     probability = 1.0 / (1.0 + np.exp(-margin))
-    long = top_factor_rows(contributions, inputs, model.spec.columns, config.top_factors, margin)
-    return probability, long, MODEL_NAME, version, MODEL
+    long = top_factor_rows(contributions, inputs, model.spec.columns, top_factors, margin)
+    return probability, long
 
 
 def _score_with_prior(

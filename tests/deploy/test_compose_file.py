@@ -29,7 +29,7 @@ AIRFLOW = {
     "airflow-triggerer",
     "airflow-worker",
 }
-SERVICES = {"postgres", "redis", "mlflow", "mlflow-init", *AIRFLOW}
+SERVICES = {"postgres", "redis", "mlflow", "mlflow-init", "serve", *AIRFLOW}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN|_KEY\b|_KEY$", re.IGNORECASE)
 REQUIRED_REFERENCE = re.compile(r"^\$\{[A-Z_]+:\?[^}]+\}$")
 
@@ -109,7 +109,7 @@ def test_ports_bind_to_loopback_unless_the_operator_says_otherwise(compose):
     published = {
         name: spec["ports"] for name, spec in compose["services"].items() if spec.get("ports")
     }
-    assert set(published) == {"airflow-apiserver", "mlflow"}
+    assert set(published) == {"airflow-apiserver", "mlflow", "serve"}
     for name, ports in published.items():
         for port in ports:
             assert interpolate(port, {}).startswith("127.0.0.1:"), (name, port)

@@ -1,0 +1,63 @@
+"""The tables of acting on scores: next-best actions, and the scoring API's inputs."""
+
+from __future__ import annotations
+
+from ml.catalog.declare import Table, columns
+from ml.catalog.ml_tables import MODEL_NAME, MODEL_VERSION
+
+NEXT_BEST_ACTIONS = Table(
+    "ml.next_best_actions",
+    "Next-best actions: one row per open lead per date (deals once a deal model "
+    "scores them), ranked, with the action, the reason in words and the rule behind it "
+    "(ml/actions/rules.yml). Re-running a date replaces its rows.",
+    columns(
+        ("action_date", "date", "The business date the action is for."),
+        ("entity_type", "varchar", "lead (deal once deal scores exist)."),
+        ("entity_id", "varchar", "The lead id (marts.lead_features.lead_id)."),
+        ("owner_rep_id", "varchar", "The lead's owner (marts.sales_reps.rep_id)."),
+        ("rank", "bigint", "1 = do first: by the rule's order (urgency), then probability."),
+        ("rep_rank", "bigint", "The same order within the owner's leads."),
+        ("action", "varchar", "The action's id (call_today, book_demo, re_engage, ...)."),
+        ("action_label", "varchar", "The action in words."),
+        ("reason", "varchar", "Why, in words, with the lead's own values."),
+        ("rule_conditions", "varchar", "JSON list of the matched rule's conditions, each with "
+         "the lead's value."),
+        ("top_factors", "varchar", "JSON list of the factors that raised the lead's score "
+         "(ml.lead_scores.top_factors positive)."),
+        ("conversion_probability", "double", "The lead's score that night (ml.lead_scores)."),
+        ("grade", "varchar", "The lead's grade that night; null for a stale lead."),
+        ("model_name", "varchar", MODEL_NAME),
+        ("model_version", "varchar", MODEL_VERSION),
+        ("association_rate_with_action", "double", "Of past leads in this action's situation "
+         "whose label is known, the share that converted when the action happened within its "
+         "window: an association, not an effect. Null without enough history."),
+        ("association_rate_without_action", "double", "The same share when it did not happen."),
+        ("association_leads_with_action", "bigint", "Past leads behind the rate with the action."),
+        ("association_leads_without_action", "bigint", "Past leads behind the rate without it."),
+        ("association_note", "varchar", "The association in words, or why there is none."),
+    ),
+    grain=("action_date", "entity_type", "entity_id"),
+    partition_by=("action_date",),
+)  # fmt: skip
+
+ONLINE_LEAD_INPUTS = Table(
+    "monitoring.online_lead_inputs",
+    "Leads scored online by the scoring API (salespipe serve): one row per lead per "
+    "request, with the model inputs it saw, for the drift monitor. Kept in its own file, "
+    "<home>/serving/online_inputs.duckdb, which the service writes every few seconds.",
+    columns(
+        ("request_id", "varchar", "The API request (one id per POST /v1/leads/score)."),
+        ("received_at", "timestamp", "When the lead was scored (UTC)."),
+        ("as_of_date", "date", "The as_of date of the request: the night the lead was scored as."),
+        ("lead_id", "varchar", "The lead's CRM id, as sent."),
+        ("model_name", "varchar", MODEL_NAME),
+        ("model_version", "varchar", MODEL_VERSION),
+        ("conversion_probability", "double", "The probability the API answered."),
+        ("inputs", "varchar", "JSON object of the model's input columns and the values it saw "
+         "(ml.serving.online_log.read_online_inputs turns them back into columns)."),
+    ),
+    grain=("request_id", "lead_id"),
+    partition_by=("request_id",),
+)  # fmt: skip
+
+SERVING_TABLES = (NEXT_BEST_ACTIONS, ONLINE_LEAD_INPUTS)

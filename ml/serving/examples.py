@@ -1,0 +1,82 @@
+"""Example requests from an install's raw layer: each lead as the CRM delivered it by a
+date (its latest version) with every activity delivered for it by then. The demo writes
+one to show a working ``curl`` line; the tests send every open lead this way."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from ml.contract import LANDING_TABLES
+
+
+def request_for(con: duckdb.DuckDBPyConnection, as_of: date, lead_ids: list[str]) -> dict:
+    """The JSON body of POST /v1/leads/score for ``lead_ids`` as of ``as_of``."""
+    raw_lead_columns = {r[0] for r in con.execute("describe raw.leads").fetchall()}
+    lead_columns = [c for c in LANDING_TABLES["leads"].columns if c in raw_lead_columns]
+    lead_columns += sorted(c for c in raw_lead_columns if c.startswith("attr_"))
+    activity_columns = list(LANDING_TABLES["activities"].columns)
+    quoted = ", ".join(f'"{c}"' for c in lead_columns)
+    leads = con.execute(
+        f"""
+        select {quoted} from raw.leads
+        where _delivery_date <= ? and lead_id in (select unnest(?))
+        qualify row_number() over (
+            partition by lead_id
+            order by try_cast(updated_at as timestamp) desc nulls last, _delivery_date desc,
+                     _source_file desc, _source_row desc) = 1
+        order by lead_id
+        """,
+        [as_of, lead_ids],
+    ).fetchall()
+    activities = con.execute(
+        f"""
+        select {", ".join(activity_columns)} from raw.activities
+        where _delivery_date <= ? and lead_id in (select unnest(?))
+        qualify row_number() over (
+            partition by activity_id
+            order by _delivery_date desc, _source_file desc, _source_row desc) = 1
+        order by activity_id
+        """,
+        [as_of, lead_ids],
+    ).fetchall()
+    by_lead: dict[str, list[dict]] = {}
+    for row in activities:
+        activity = {k: v for k, v in zip(activity_columns, row, strict=True) if v is not None}
+        by_lead.setdefault(activity["lead_id"], []).append(activity)
+    body = []
+    for row in leads:
+        lead = {k: v for k, v in zip(lead_columns, row, strict=True) if v is not None}
+        lead["activities"] = by_lead.get(lead["lead_id"], [])
+        body.append(lead)
+    return {"as_of": as_of.isoformat(), "leads": body}
+
+
+def api_hint(settings, as_of: date) -> list[str]:
+    """Lines that tell how to call the API on this install, with a working ``curl``: an
+    example request (the best-scored open lead of ``as_of``, as the CRM delivered it) is
+    written to ``<home>/serving/example_request.json``, and a fresh token is suggested."""
+    import json
+    import secrets
+
+    with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
+        top = con.execute(
+            "select lead_id from ml.lead_scores where score_date = ? and not is_stale "
+            "order by conversion_probability desc, lead_id limit 1",
+            [as_of],
+        ).fetchone()
+        if top is None:
+            return []
+        body = request_for(con, as_of, [top[0]])
+    path = settings.home / "serving" / "example_request.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2))
+    token = secrets.token_urlsafe(18)
+    port = settings.serving().port
+    return [
+        f"Scoring API:  SALESPIPE_API_TOKENS={token} salespipe serve",
+        "  then, from another shell (one lead, as the CRM sent it; docs/serving.md):",
+        f"  curl -s http://127.0.0.1:{port}/v1/leads/score -H 'Authorization: Bearer {token}' "
+        f"-H 'Content-Type: application/json' -d @{path}",
+    ]

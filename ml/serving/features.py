@@ -1,0 +1,202 @@
+"""Online lead features from the nightly's own SQL: dbt compiles the warehouse models that
+``marts.lead_features`` is built from, once, and every request runs that compiled SQL on
+a throwaway in-memory DuckDB holding only the request's leads and activities.
+
+Nothing here restates a feature. The SQL is dbt's output for the project's models
+(staging -> intermediate -> ``lead_features``, with the ``lead_feature_ctes`` macro), with
+the same vars the nightly passes; only the business date differs. It is compiled with a
+sentinel date (:data:`SENTINEL_DATE`) that each request replaces by its ``as_of`` date,
+the only place the date appears in the SQL (``macros/business_date.sql`` renders it as
+``date 'YYYY-MM-DD'``). The mart is compiled in its incremental form (one as-of date), as
+every night after the first runs it; the first night's full build gives the same rows
+for the business date, which ``tests/serving/test_exactness.py`` proves against the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
+from ml.settings import Settings
+from ml.warehouse.transform import dbt_command, dbt_environment
+
+SENTINEL_DATE = "2999-12-31"
+TARGET_MODEL = "lead_features"
+RAW_TABLES = ("leads", "activities")
+_DATABASE = "serving"  # the template file's stem: dbt qualifies every relation with it
+
+
+class FeatureSqlError(RuntimeError):
+    """dbt could not compile the lead-feature models; the message carries its output."""
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """One dbt model: its schema, name, materialisation and compiled SQL."""
+
+    schema: str
+    name: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class FeatureSql:
+    """The compiled models ``lead_features`` depends on, in build order, the last being it."""
+
+    models: tuple[CompiledModel, ...]
+    lead_columns: tuple[str, ...]
+    activity_columns: tuple[str, ...]
+    incremental: bool
+
+    def build(
+        self, as_of: date, leads: pd.DataFrame, activities: pd.DataFrame, pii_key: str
+    ) -> pd.DataFrame:
+        """The ``lead_features`` rows of ``as_of`` for the given raw rows (all text).
+
+        ``leads`` and ``activities`` hold raw columns (a subset of :attr:`lead_columns`
+        and :attr:`activity_columns`, as strings or None); they are delivered as of
+        ``as_of``, the way a night's ingest would have delivered them.
+        """
+        literal = f"date '{as_of.isoformat()}'"
+        con = duckdb.connect()
+        try:
+            con.execute(f"attach ':memory:' as {_DATABASE}")
+            con.execute(f"use {_DATABASE}")
+            con.execute("set variable salespipe_pii_key = ?", [pii_key])
+            for schema in ("raw", "staging", "intermediate", "marts"):
+                con.execute(f"create schema if not exists {schema}")
+            self._load(con, "leads", self.lead_columns, leads, as_of)
+            self._load(con, "activities", self.activity_columns, activities, as_of)
+            *upstream, final = self.models
+            for model in upstream:
+                sql = model.sql.replace(f"date '{SENTINEL_DATE}'", literal)
+                con.execute(f'create or replace view "{model.schema}"."{model.name}" as {sql}')
+            sql = final.sql.replace(f"date '{SENTINEL_DATE}'", literal)
+            return con.execute(
+                f"select * from ({sql}) where as_of_date = ? order by lead_id", [as_of]
+            ).df()
+        finally:
+            con.close()
+
+    @staticmethod
+    def _load(
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: tuple[str, ...],
+        rows: pd.DataFrame,
+        as_of: date,
+    ) -> None:
+        defs = [f'"{c}" varchar' for c in columns]
+        defs += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
+        con.execute(f"create table raw.{table} ({', '.join(defs)})")
+        if rows.empty:
+            return
+        frame = (
+            rows.reindex(columns=list(columns))
+            .astype(object)
+            .assign(
+                _delivery_date=as_of,
+                _source_file="api",
+                _source_row=range(1, len(rows) + 1),
+                _loaded_at=pd.Timestamp(as_of),
+            )
+        )
+        con.register("incoming_rows", frame)
+        try:
+            con.execute(f"insert into raw.{table} by name select * from incoming_rows")
+        finally:
+            con.unregister("incoming_rows")
+
+
+def compile_feature_sql(
+    settings: Settings, custom_lead_columns: tuple[str, ...] = (), workdir: Path | None = None
+) -> FeatureSql:
+    """Compile ``+lead_features`` with dbt against an empty template warehouse.
+
+    ``custom_lead_columns`` are the ``attr_*`` fields the model uses: staging discovers
+    custom fields in the raw table, so they must be in it for their features to exist.
+
+    Raises:
+        FeatureSqlError: dbt failed; its last lines are in the message.
+    """
+    lead_columns = (*LANDING_TABLES["leads"].columns, *sorted(set(custom_lead_columns)))
+    activity_columns = LANDING_TABLES["activities"].columns
+    with tempfile.TemporaryDirectory(prefix="salespipe-serve-", dir=workdir) as tmp:
+        root = Path(tmp)
+        template = root / f"{_DATABASE}.duckdb"
+        with duckdb.connect(str(template)) as con:
+            for schema in ("raw", "marts"):
+                con.execute(f"create schema {schema}")
+            for name, columns in (("leads", lead_columns), ("activities", activity_columns)):
+                defs = [f'"{c}" varchar' for c in columns]
+                defs += [f"{n} {k}" for n, k in LINEAGE_COLUMNS.items()]
+                con.execute(f"create table raw.{name} ({', '.join(defs)})")
+            # An existing mart makes dbt compile the incremental form: one as-of date.
+            con.execute(f"create table marts.{TARGET_MODEL} (as_of_date date)")
+        command = dbt_command(settings, "compile", "--no-use-colors", "--select",
+                              f"+{TARGET_MODEL}", "--vars",
+                              json.dumps({"business_date": SENTINEL_DATE}))  # fmt: skip
+        # dbt state of its own: the nightly's target/ must not be touched by a service
+        command = _retarget(command, root)
+        env = dbt_environment(settings)
+        env["SALESPIPE_WAREHOUSE_PATH"] = str(template)
+        env["SALESPIPE_DBT_THREADS"] = "1"
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
+            raise FeatureSqlError(f"dbt compile of +{TARGET_MODEL} failed:\n{tail}")
+        models = _compiled_models(root / "target")
+    final = models[-1]
+    if final.name != TARGET_MODEL or f"date '{SENTINEL_DATE}'" not in final.sql:
+        raise FeatureSqlError(f"dbt's compiled {TARGET_MODEL} does not take the business date")
+    return FeatureSql(
+        models=models,
+        lead_columns=lead_columns,
+        activity_columns=activity_columns,
+        incremental="history_grid" not in final.sql,
+    )
+
+
+def _retarget(command: list[str], root: Path) -> list[str]:
+    out = list(command)
+    out[out.index("--target-path") + 1] = str(root / "target")
+    out[out.index("--log-path") + 1] = str(root / "logs")
+    return out
+
+
+def _compiled_models(target: Path) -> tuple[CompiledModel, ...]:
+    manifest = json.loads((target / "manifest.json").read_text())
+    nodes = {
+        node_id: node
+        for node_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model"
+    }
+    final_id = next(i for i, n in nodes.items() if n["name"] == TARGET_MODEL)
+    needed: dict[str, set[str]] = defaultdict(set)
+    stack = [final_id]
+    while stack:
+        node_id = stack.pop()
+        if node_id in needed and node_id != final_id:
+            continue
+        parents = {p for p in nodes[node_id]["depends_on"]["nodes"] if p in nodes}
+        needed[node_id] = parents
+        stack.extend(parents - set(needed))
+    order: list[str] = []
+    while len(order) < len(needed):
+        ready = sorted(i for i, ps in needed.items() if i not in order and ps <= set(order))
+        order.extend(ready)
+    out = []
+    for node_id in order:
+        node = nodes[node_id]
+        path = target / "compiled" / node["package_name"] / node["original_file_path"]
+        out.append(CompiledModel(node["schema"], node["name"], path.read_text()))
+    return tuple(out)

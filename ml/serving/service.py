@@ -1,0 +1,45 @@
+"""Assembling the scoring service for an install: what ``salespipe serve`` runs."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from ml.serving.app import create_app
+from ml.serving.champion import ChampionHolder
+from ml.serving.config import ServingConfig
+from ml.serving.online_log import OnlineInputLog, online_inputs_file
+from ml.serving.scoring import OnlineScorer, PopulationCache
+from ml.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def api_tokens(settings: Settings, config: ServingConfig) -> tuple[str, ...]:
+    """Tokens from SALESPIPE_API_TOKENS and from serving.tokens, in that order."""
+    return tuple(dict.fromkeys([*settings.api_tokens, *(t for t in config.tokens if t)]))
+
+
+def build_app(settings: Settings, *, background: bool = True) -> FastAPI:
+    """The scoring API for ``settings``' install: loads the champion and compiles its
+    feature SQL now, so a broken install fails before the port opens.
+
+    Raises:
+        ValueError: no token is configured.
+        ml.serving.champion.NoChampionError: no lead_scoring champion to serve.
+        ml.config_file.ConfigError: salespipe.yml is invalid.
+    """
+    config = settings.serving()
+    tokens = api_tokens(settings, config)
+    if not tokens:
+        raise ValueError(
+            "No API token is configured: set SALESPIPE_API_TOKENS (comma-separated) or "
+            "serving.tokens in salespipe.yml before starting the scoring API."
+        )
+    holder = ChampionHolder(settings, config.reload_poll_seconds)
+    scorer = OnlineScorer(
+        holder, settings.lead_scoring(), PopulationCache(settings.warehouse), settings.pii_key()
+    )
+    online_log = OnlineInputLog(online_inputs_file(settings.home), config.log_flush_seconds)
+    return create_app(scorer, holder, config, tokens, online_log, background=background)
