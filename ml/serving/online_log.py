@@ -2,7 +2,7 @@
 
 Every lead the API scores is queued with its model inputs (the feature values the model
 saw), its probability and the model version. A writer thread appends the queue to the
-table every ``log_flush_seconds`` in one transaction (:mod:`ml.warehouse.tables`), keyed
+table every ``log_flush_seconds`` in one transaction (the catalog's writer, :mod:`ml.catalog`), keyed
 by request id, so a retried flush replaces rather than doubles its rows. The table lives
 in its own file, ``<home>/serving/online_inputs.duckdb``: the nightly holds the working
 warehouse for minutes, and DuckDB lets one process write a file at a time. The writer
@@ -23,17 +23,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ml.warehouse.tables import replace_rows, transaction
+from ml.catalog import write_partition
 
 log = logging.getLogger(__name__)
 TABLE = "monitoring.online_lead_inputs"
-_DDL = f"""
-    create table if not exists {TABLE} (
-        request_id varchar, received_at timestamp, as_of_date date, lead_id varchar,
-        model_name varchar, model_version varchar, conversion_probability double,
-        inputs varchar
-    )
-"""
 
 
 def online_inputs_file(home: Path) -> Path:
@@ -44,12 +37,8 @@ def write_online_inputs(path: Path, rows: pd.DataFrame) -> int:
     """Append ``rows`` (the table's columns), replacing their request ids, in one transaction."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema if not exists monitoring")
-        con.execute(_DDL)
-        ids = sorted(set(rows["request_id"]))
-        marks = ", ".join("?" for _ in ids)
-        with transaction(con):
-            return replace_rows(con, TABLE, rows, f"request_id in ({marks})", ids)
+        # the catalog's writer: the declared table, its request ids' rows replaced
+        return write_partition(con, TABLE, rows)
 
 
 def read_online_inputs(path: Path, as_of: date) -> pd.DataFrame:
