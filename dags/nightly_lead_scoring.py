@@ -14,17 +14,18 @@ Scores every open lead, every night, once the warehouse build has produced
    promoted, the documented source prior) and replaces the business date's rows of
    `ml.lead_scores`: probability, 0-100 score, percentile, grade A-D, the top 3
    positive and negative factors, and the model version. Validated before writing.
-3. **monitor_lead_model**: compares tonight's model inputs and scores with the champion's
-   own reference sample (Evidently, seeded samples), computes the realised AUC,
-   calibration and lift of past scores whose labels have matured, and writes
-   `monitoring.drift`, `monitoring.drift_runs`, `monitoring.model_performance` and an
-   HTML report (also an artifact of the champion's MLflow run). Drift never blocks
-   scoring: the scores are written before it runs.
-4. **retraining_requested** / **request_lead_model_retraining**: when a threshold is
+3. **write_next_best_actions**: one ranked action per open lead in
+   `ml.next_best_actions`, with its reason in words, from `ml/actions/rules.yml`
+   (docs/serving.md); an invalid rule stops it before anything is written.
+4. **monitor_lead_model**: data and prediction drift against the champion's reference
+   sample (Evidently), and the realised AUC, calibration and lift of matured scores, in
+   `monitoring.drift`, `drift_runs`, `model_performance` and an HTML report. Drift never
+   blocks scoring: the scores are written before it runs.
+5. **retraining_requested** / **request_lead_model_retraining**: when a threshold is
    crossed outside the cooldown, emits the Asset
    `mlflow://models/lead_scoring/retraining_requested`, which starts
    `on_demand_lead_model_training` (its model then faces the usual promotion gate).
-5. **publish_lead_scores**: publishes the night if all of it is done (warehouse, lead
+6. **publish_lead_scores**: publishes the night if all of it is done (warehouse, lead
    scores, forecasts; the last nightly DAG to finish publishes); it runs even when
    monitoring failed. If scoring did not finish, the run is recorded `failed` and the
    published warehouse keeps the last complete night.
@@ -69,6 +70,12 @@ def nightly_lead_scoring():
         return {"rows": outcome.rows, "model": f"{outcome.model_name} v{outcome.model_version}"}
 
     @task
+    def write_next_best_actions() -> int:
+        from ml.actions.steps import write_next_best_actions
+
+        return write_next_best_actions(business_date())
+
+    @task
     def monitor_lead_model() -> bool:
         from ml.drift.steps import monitor_lead_model
 
@@ -92,7 +99,8 @@ def nightly_lead_scoring():
         outlet_events[LEAD_SCORES].extra = business_date_extra(business_date())
 
     monitored = monitor_lead_model()
-    train_lead_model_if_due() >> score_open_leads() >> monitored >> publish_lead_scores()
+    scored = train_lead_model_if_due() >> score_open_leads()
+    scored >> write_next_best_actions() >> monitored >> publish_lead_scores()
     retraining_requested(monitored) >> request_lead_model_retraining()
 
 
