@@ -105,6 +105,22 @@ def test_a_fresh_install_trains_a_champion_and_scores_every_open_lead(night):
     assert all(0 < f["probability_effect"] < 1 for f in factors["positive"])
 
 
+def test_the_published_night_carries_one_ranked_action_per_open_lead_with_its_reason(night):
+    home, _ = night
+    actions, leads, ranks, reasons = published(
+        home,
+        "select count(*), count(distinct entity_id), list(rank order by rank), "
+        "count(*) filter (where reason <> '' and action_label <> '') "
+        "from ml.next_best_actions where action_date = ? and entity_type = 'lead'",
+        [BUSINESS_DATE],
+    )[0]
+    scored = published(
+        home, "select count(*) from ml.lead_scores where score_date = ?", [BUSINESS_DATE]
+    )[0][0]
+    assert actions == leads == scored == reasons > 0
+    assert ranks == list(range(1, actions + 1))
+
+
 def test_stale_leads_are_flagged_and_only_active_leads_are_graded(night):
     home, out = night
     rows = published(
