@@ -91,7 +91,7 @@ def nightly_lead_scoring():
     def monitor_lead_model(business_date: str) -> bool:
         from datetime import date
 
-        from ml.drift.steps import monitor_lead_model
+        from ml.lead_scoring.steps import monitor_lead_model
 
         return monitor_lead_model(date.fromisoformat(business_date)).retrain
 

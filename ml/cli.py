@@ -16,6 +16,9 @@ from ml.access import secure_home
 from ml.audit import audited
 from ml.cli_models import add_models_parser
 from ml.cli_privacy import add_privacy_parser
+from ml.forecasting.config import forecast_config
+from ml.lead_scoring.config import lead_scoring_config
+from ml.monitoring.config import drift_config
 from ml.settings import HOME_VAR, Settings, load_settings
 
 log = logging.getLogger("salespipe")
@@ -37,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         secure_home(settings)  # an older install's 755 folders closed (ml.access)
         # a broken salespipe.yml stops here, before any work
-        settings.lead_scoring(), settings.drift(), settings.forecasting()
+        lead_scoring_config(settings), drift_config(settings), forecast_config(settings)
         action = _audited_action(args)
         if action is None:
             return args.handler(args, settings) or 0

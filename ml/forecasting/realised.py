@@ -7,9 +7,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from ml.drift import realised_forecast_performance
 from ml.forecasting.config import GRAINS
 from ml.forecasting.series import SeriesSet
+from ml.monitoring import realised_forecast_performance
 from ml.warehouse.tables import replace_rows, transaction
 
 _DDL = """
