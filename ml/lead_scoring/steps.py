@@ -224,7 +224,7 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
     with duckdb.connect(str(settings.work_warehouse)) as con:
         write_night(con, run_date=business_date, model_name=MODEL_NAME, drift=drift_rows,
                     run=run, performance=performance)  # fmt: skip
-    summary = night.decision.summary if night else run["note"]
+    summary = night.decision.summary if night else str(run["note"])
     log.info("lead model monitoring %s: %s (report: %s)", business_date, summary, report)
     return MonitoringOutcome(bool(night and night.decision.retrain), summary, report)
 

@@ -15,6 +15,20 @@ when a comparison runs, so importing this package stays cheap.
 - :func:`save_drift_report`: the night's Evidently report as one HTML page.
 """
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what type checkers see; at run time the names come from __getattr__
+    from ml.monitoring.config import DriftConfig
+    from ml.monitoring.data_drift import DriftResult, measure_data_drift
+    from ml.monitoring.performance import (
+        realised_classification_performance,
+        realised_forecast_performance,
+    )
+    from ml.monitoring.prediction_drift import measure_prediction_drift
+    from ml.monitoring.reference import PREDICTION, reference_sample, sample_rows
+    from ml.monitoring.report import drift_report_path, save_drift_report
+    from ml.monitoring.trigger import RetrainDecision, decide_retraining
+
 # Names are imported on first use (PEP 562), so that reading one small module of this
 # package (its config, say, when the CLI checks salespipe.yml) does not pull in the
 # heavy libraries the rest needs.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -123,7 +123,11 @@ def _run_evidently(
         categorical_columns=[c for c in columns if rows[c]["kind"] == CATEGORICAL],
     )
     metrics = [
-        ValueDrift(column=c, method=str(rows[c]["stattest"]), threshold=float(rows[c]["threshold"]))
+        ValueDrift(
+            column=c,
+            method=str(rows[c]["stattest"]),
+            threshold=float(cast(float, rows[c]["threshold"])),
+        )
         for c in columns
     ]
     snapshot = Report(metrics, include_tests=True).run(
