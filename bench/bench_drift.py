@@ -47,11 +47,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ml.drift import DriftConfig, measure_data_drift, measure_prediction_drift  # noqa: E402
-from ml.drift.columns import NUMERIC, prepare_column  # noqa: E402
-from ml.drift.reference import PREDICTION, reference_sample  # noqa: E402
 from ml.generate import vocab  # noqa: E402
 from ml.generate.drift import DRIFTED_SOURCE_WEIGHTS  # noqa: E402
+from ml.monitoring import DriftConfig, measure_data_drift, measure_prediction_drift  # noqa: E402
+from ml.monitoring.columns import NUMERIC, prepare_column  # noqa: E402
+from ml.monitoring.reference import PREDICTION, reference_sample  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "drift.jsonl"
 # A feature whose full-data score is this close to its threshold is borderline: its
@@ -175,7 +175,7 @@ def one_run(folder: Path, out: Path) -> None:
     t = time.perf_counter()
     import evidently.metrics  # noqa: F401  (what the stage pays for on its first comparison)
 
-    from ml.drift import save_drift_report
+    from ml.monitoring import save_drift_report
 
     timings["import"] = time.perf_counter() - t
     config = DriftConfig()

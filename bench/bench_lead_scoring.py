@@ -142,7 +142,7 @@ def main() -> None:
             con.execute("create table marts.lead_features as select * from frame")
             con.execute("create table marts.lead_outcomes as select * from outcomes")
         training_rows = frame.iloc[: args.leads]
-        from ml.drift.steps import monitor_lead_model
+        from ml.lead_scoring.steps import monitor_lead_model
 
         results: dict[str, list[float]] = {
             "baseline_xgboost": [], "train": [], "score": [], "monitor": []

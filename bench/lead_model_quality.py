@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ml.lead_scoring import data
+from ml.lead_scoring.config import lead_scoring_config
 from ml.lead_scoring.features import LABEL, labelled_snapshots, model_inputs
 from ml.lead_scoring.pyfunc import load_lead_model
 from ml.lead_scoring.split import split_rows
@@ -37,7 +38,7 @@ from ml.settings import load_settings
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     settings = load_settings()
-    config = settings.lead_scoring()
+    config = lead_scoring_config(settings)
     configure_mlflow(settings)
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name("lead_scoring")

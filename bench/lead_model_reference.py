@@ -27,6 +27,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 from ml.lead_scoring import data
+from ml.lead_scoring.config import lead_scoring_config
 from ml.lead_scoring.evaluate import evaluate_per_lead, life_point_ages, life_point_rows
 from ml.lead_scoring.features import FINAL_STATE_LEAKAGE, LABEL, feature_spec, model_inputs
 from ml.lead_scoring.pyfunc import load_lead_model
@@ -95,7 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     settings = load_settings()
-    config = settings.lead_scoring()
+    config = lead_scoring_config(settings)
     configure_mlflow(settings)
     with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
         rows, final_state = data.read_labelled_rows(con, settings.landing, args.date, config)

@@ -77,7 +77,7 @@ def nightly_lead_scoring():
 
     @task
     def monitor_lead_model() -> bool:
-        from ml.drift.steps import monitor_lead_model
+        from ml.lead_scoring.steps import monitor_lead_model
 
         return monitor_lead_model(business_date()).retrain
 

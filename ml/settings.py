@@ -13,6 +13,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,38 +101,18 @@ class Settings:
     def config_file(self) -> Path:
         return self.config_path or self.home / "salespipe.yml"
 
-    def lead_scoring(self):  # -> ml.lead_scoring.config.LeadScoringConfig
-        """The lead-scoring section of the configuration file, defaults filled in.
+    def section(self, name: str, cls: type[T]) -> T:
+        """The ``name`` section of the configuration file as a ``cls``, defaults filled in.
+
+        Each use case and service reads its own section through this (e.g.
+        ``ml.lead_scoring.config.lead_scoring_config``), so settings knows none of them.
 
         Raises:
             ml.config_file.ConfigError: the file is invalid.
         """
         from ml.config_file import load_section
-        from ml.lead_scoring.config import LeadScoringConfig
 
-        return load_section(self.config_file, "lead_scoring", LeadScoringConfig)
-
-    def forecasting(self):  # -> ml.forecasting.config.ForecastConfig
-        """The forecasting section of the configuration file, defaults filled in.
-
-        Raises:
-            ml.config_file.ConfigError: the file is invalid.
-        """
-        from ml.config_file import load_section
-        from ml.forecasting.config import ForecastConfig
-
-        return load_section(self.config_file, "forecasting", ForecastConfig)
-
-    def drift(self):  # -> ml.drift.config.DriftConfig
-        """The drift section of the configuration file, defaults filled in.
-
-        Raises:
-            ml.config_file.ConfigError: the file is invalid.
-        """
-        from ml.config_file import load_section
-        from ml.drift.config import DriftConfig
-
-        return load_section(self.config_file, "drift", DriftConfig)
+        return load_section(self.config_file, name, cls)
 
     def serving(self):  # -> ml.serving.config.ServingConfig
         """The serving section of the configuration file, defaults filled in.

@@ -17,8 +17,9 @@ import pandas as pd
 from ml.actions.association import association_by_action
 from ml.actions.recommend import next_best_actions
 from ml.actions.rules import DEFAULT_RULES, Rule, load_rules
-from ml.settings import Settings, load_settings
 from ml.catalog import table_for, write_partition
+from ml.lead_scoring.config import lead_scoring_config
+from ml.settings import Settings, load_settings
 from ml.warehouse.tables import table_exists
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def write_next_best_actions(business_date: date, settings: Settings | None = Non
     """
     settings = settings or load_settings()
     rules = load_rules(rules_file(settings))
-    window = settings.lead_scoring().label_window_days
+    window = lead_scoring_config(settings).label_window_days
     with duckdb.connect(str(settings.work_warehouse)) as con:
         if not table_exists(con, "ml", "lead_scores"):
             leads = history = pd.DataFrame()

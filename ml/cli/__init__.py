@@ -11,6 +11,9 @@ from ml.access import secure_home
 from ml.audit import audited
 from ml.cli import airflow_commands, generate, info, ingest, models, privacy, run, serve
 from ml.cli.common import HelpFormatter, UsageError
+from ml.forecasting.config import forecast_config
+from ml.lead_scoring.config import lead_scoring_config
+from ml.monitoring.config import drift_config
 from ml.settings import HOME_VAR, load_settings
 
 __all__ = ["HelpFormatter", "UsageError", "main"]
@@ -27,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         secure_home(settings)  # an older install's 755 folders closed (ml.access)
         # a broken salespipe.yml stops here, before any work
-        settings.lead_scoring(), settings.drift(), settings.forecasting()
+        lead_scoring_config(settings), drift_config(settings), forecast_config(settings)
         action = _audited_action(args)
         if action is None:
             return args.handler(args, settings) or 0

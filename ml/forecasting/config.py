@@ -9,6 +9,10 @@ are flat) and hashable.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ml.settings import Settings
 
 GRAINS: tuple[str, ...] = ("week", "month")
 LEVELS: tuple[str, ...] = ("total", "region", "product", "rep")
@@ -155,3 +159,15 @@ def validate(config: ForecastConfig) -> ForecastConfig:
     if min(config.horizon) < 1 or min(config.origin_step) < 1:
         raise ValueError("horizon and origin_step must be positive")
     return config
+
+
+SECTION = "forecasting"
+
+
+def forecast_config(settings: Settings) -> ForecastConfig:
+    """The ``forecasting`` section of this install's salespipe.yml, defaults filled in.
+
+    Raises:
+        ml.config_file.ConfigError: the file is invalid.
+    """
+    return settings.section(SECTION, ForecastConfig)

@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 
 from ml.catalog import write_partition
-from ml.drift import realised_forecast_performance
 from ml.forecasting.config import GRAINS
 from ml.forecasting.series import SeriesSet
+from ml.monitoring import realised_forecast_performance
 
 
 def actuals_frame(series: SeriesSet) -> pd.DataFrame:

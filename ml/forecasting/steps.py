@@ -17,6 +17,7 @@ import pandas as pd
 from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast, store
+from ml.forecasting.config import forecast_config
 from ml.forecasting.realised import record_realised
 from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.training import MODEL_NAME, train_and_gate
@@ -43,7 +44,7 @@ def train_revenue_model(
     """Backtest, fit and register a forecaster on the history up to ``business_date``,
     as ``challenger``; promote it if it beats the champion on the same backtest."""
     settings = settings or load_settings()
-    return train_and_gate(business_date, trigger, settings, settings.forecasting())
+    return train_and_gate(business_date, trigger, settings, forecast_config(settings))
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     from ml.forecasting.pyfunc import load_forecaster
 
     settings = settings or load_settings()
-    config = settings.forecasting()
+    config = forecast_config(settings)
     configure_mlflow(settings)
     import mlflow
 
@@ -155,7 +156,7 @@ def with_pipeline(forecast: pd.DataFrame, pipeline: pd.DataFrame) -> pd.DataFram
 def _train_if_due(
     business_date: date, settings: Settings, client, inputs: dict[str, pd.DataFrame]
 ) -> str:
-    config = settings.forecasting()
+    config = forecast_config(settings)
     clean_interrupted(client, MODEL_NAME)
     reason = training_due(client, MODEL_NAME, business_date, config.retrain_every_days)
     if reason is None:

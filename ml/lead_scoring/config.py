@@ -8,6 +8,10 @@ MLflow as a parameter of the training run.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ml.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -113,3 +117,15 @@ class LeadScoringConfig:
             else:
                 flat[key] = value
         return flat
+
+
+SECTION = "lead_scoring"
+
+
+def lead_scoring_config(settings: Settings) -> LeadScoringConfig:
+    """The ``lead_scoring`` section of this install's salespipe.yml, defaults filled in.
+
+    Raises:
+        ml.config_file.ConfigError: the file is invalid.
+    """
+    return settings.section(SECTION, LeadScoringConfig)

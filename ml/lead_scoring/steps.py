@@ -1,4 +1,4 @@
-"""Lead scoring as the DAGs call it: train (when due), gate, and score one business date.
+"""Lead scoring as the DAGs call it: train (when due), gate, score and monitor one business date.
 
 Each step opens the working warehouse and MLflow itself and takes the business date
 from the DAG run; nothing here asks the clock what day it is.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -18,16 +19,20 @@ from ml import names
 from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.lead_scoring import data
-from ml.lead_scoring.config import LeadScoringConfig
+from ml.lead_scoring.config import LeadScoringConfig, lead_scoring_config
 from ml.lead_scoring.factors import factors_json, top_factor_rows
 from ml.lead_scoring.features import model_inputs
+from ml.lead_scoring.monitor import assess_night, performance_history, promotion_auc, run_row
 from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
 from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame, stale_leads
 from ml.lead_scoring.training import train_and_gate
-from ml.registry.aliases import notice_manual_moves
+from ml.monitoring import save_drift_report
+from ml.monitoring.config import drift_config
+from ml.monitoring.tables import last_retraining_requested, write_night
+from ml.registry.aliases import alias_version, notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import TrainingOutcome, clean_interrupted, training_due
-from ml.registry.tracking import configure_mlflow
+from ml.registry.tracking import CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring
 
@@ -49,7 +54,7 @@ def train_lead_model(
     the entry point a drift alert calls.
     """
     settings = settings or load_settings()
-    return train_and_gate(business_date, trigger, settings, settings.lead_scoring())
+    return train_and_gate(business_date, trigger, settings, lead_scoring_config(settings))
 
 
 def train_lead_model_if_due(business_date: date, settings: Settings | None = None) -> str:
@@ -59,7 +64,7 @@ def train_lead_model_if_due(business_date: date, settings: Settings | None = Non
     Returns what was decided, for the task log.
     """
     settings = settings or load_settings()
-    config = settings.lead_scoring()
+    config = lead_scoring_config(settings)
     if not config.enabled:
         return SWITCHED_OFF
     configure_mlflow(settings)
@@ -92,7 +97,7 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
             nothing is written.
     """
     settings = settings or load_settings()
-    config = settings.lead_scoring()
+    config = lead_scoring_config(settings)
     if not config.enabled:
         log.warning("lead scoring skipped for %s: %s", business_date, SWITCHED_OFF)
         with duckdb.connect(str(settings.work_warehouse)) as con:
@@ -141,6 +146,88 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
         )
     log.info("wrote %s scores for %s from %s v%s", f"{len(scores):,}", business_date, name, version)
     return ScoringOutcome(len(scores), name, version, method)
+
+
+@dataclass(frozen=True)
+class MonitoringOutcome:
+    retrain: bool
+    summary: str
+    report: Path | None
+
+
+def monitor_lead_model(business_date: date, settings: Settings | None = None) -> MonitoringOutcome:
+    """Measure the champion's drift and realised performance for ``business_date``.
+
+    After tonight's scores are written: compares tonight's model inputs and scores with
+    the champion's own reference sample (stored with its version at training), computes
+    the realised performance of past scores whose labels have matured, writes
+    ``monitoring.drift`` / ``drift_runs`` / ``model_performance``, saves the HTML report
+    (also logged to the champion's MLflow run) and decides whether to ask for retraining.
+    Drift never blocks scoring. Returns whether retraining is requested (the DAG then
+    emits the retraining Asset), a one-line summary and the HTML report's path.
+    """
+    from ml.lead_scoring.pyfunc import load_lead_model
+
+    settings = settings or load_settings()
+    if not lead_scoring_config(settings).enabled:
+        return MonitoringOutcome(False, "lead scoring switched off: nothing to monitor", None)
+    config, window = drift_config(settings), lead_scoring_config(settings).label_window_days
+    configure_mlflow(settings)
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    champion = alias_version(client, MODEL_NAME, CHAMPION)
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        scores = con.execute(
+            "select lead_id, score_date, conversion_probability, model_version "
+            "from ml.lead_scores where model_name = ?",
+            [MODEL_NAME],
+        ).df()
+        outcomes = con.execute(
+            "select lead_id, created_at, converted_at from marts.lead_outcomes"
+        ).df()
+        leads = data.read_open_leads(con, business_date) if champion else None
+    performance = performance_history(scores, outcomes, window, business_date, MODEL_NAME)
+    run = {"run_date": business_date, "model_name": MODEL_NAME, "model_version": champion}
+    drift_rows, night, report = pd.DataFrame(columns=["feature"]), None, None
+    version = client.get_model_version(MODEL_NAME, champion) if champion else None
+    reference_uri = version.tags.get("reference_uri") if version else None
+    if version is None:
+        run["note"] = "no champion yet (prior scores): nothing to compare"
+    elif not reference_uri:
+        run["note"] = f"champion v{champion} has no reference sample; retrain to monitor it"
+    else:
+        reference = pd.read_parquet(mlflow.artifacts.download_artifacts(reference_uri))
+        model = load_lead_model(f"models:/{MODEL_NAME}/{champion}")
+        tonight = scores.loc[
+            pd.to_datetime(scores["score_date"]).dt.date == business_date,
+            "conversion_probability",
+        ]
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            last = last_retraining_requested(con, MODEL_NAME, business_date)
+        promotion = promotion_auc(version.tags)
+        night = assess_night(
+            reference, model_inputs(leads, model.spec), tonight,
+            features=model.spec.columns, numeric=model.spec.numeric, performance=performance,
+            promotion=promotion, last_retrained=last, business_date=business_date,
+            config=config,
+        )  # fmt: skip
+        drift_rows = night.drift_rows
+        report = save_drift_report(
+            settings.reports / "drift", business_date, MODEL_NAME,
+            [night.data, night.prediction], model_version=champion, summary=night.summary,
+        )  # fmt: skip
+        client.log_artifact(version.run_id, str(report), "drift_reports")
+        run.update(run_row(night, promotion, report, config))
+    drift_rows = drift_rows.assign(
+        run_date=business_date, model_name=MODEL_NAME, model_version=champion
+    )
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        write_night(con, run_date=business_date, model_name=MODEL_NAME, drift=drift_rows,
+                    run=run, performance=performance)  # fmt: skip
+    summary = night.decision.summary if night else str(run["note"])
+    log.info("lead model monitoring %s: %s (report: %s)", business_date, summary, report)
+    return MonitoringOutcome(bool(night and night.decision.retrain), summary, report)
 
 
 def _score_with_champion(

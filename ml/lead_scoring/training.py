@@ -150,7 +150,8 @@ def _log_reference(
     would "drift" every night, the training night included. Without open leads (a
     history that ends with none), the training inputs stand in.
     """
-    from ml.drift import reference_sample
+    from ml.monitoring import reference_sample
+    from ml.monitoring.config import drift_config
 
     with duckdb.connect(str(settings.work_warehouse)) as con:
         open_leads = data.read_open_leads(con, business_date)
@@ -160,7 +161,7 @@ def _log_reference(
             "no open leads on %s: the drift reference is the training inputs", business_date
         )
         population, lead_ids = train_inputs, train_lead_ids
-    drift = settings.drift()
+    drift = drift_config(settings)
     sample = reference_sample(
         population.assign(lead_id=lead_ids.to_numpy()).reset_index(drop=True),
         best.model.predict_proba(population),

@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI
 
+from ml.lead_scoring.config import lead_scoring_config
 from ml.serving.app import create_app
 from ml.serving.champion import ChampionHolder
 from ml.serving.config import ServingConfig
@@ -39,7 +40,7 @@ def build_app(settings: Settings, *, background: bool = True) -> FastAPI:
         )
     holder = ChampionHolder(settings, config.reload_poll_seconds)
     scorer = OnlineScorer(
-        holder, settings.lead_scoring(), PopulationCache(settings.warehouse), settings.pii_key()
+        holder, lead_scoring_config(settings), PopulationCache(settings.warehouse), settings.pii_key()
     )
     online_log = OnlineInputLog(online_inputs_file(settings.home), config.log_flush_seconds)
     return create_app(scorer, holder, config, tokens, online_log, background=background)

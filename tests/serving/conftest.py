@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from lead_requests import BUSINESS_DATE, TOKEN
 
+from ml.lead_scoring.config import lead_scoring_config
 from ml.serving.champion import ChampionHolder
 from ml.serving.scoring import OnlineScorer, PopulationCache
 from ml.settings import Settings, load_settings
@@ -70,7 +71,7 @@ def holder(night: Night) -> ChampionHolder:
 def scorer(night: Night, holder: ChampionHolder) -> OnlineScorer:
     return OnlineScorer(
         holder,
-        night.settings.lead_scoring(),
+        lead_scoring_config(night.settings),
         PopulationCache(night.settings.warehouse),
         night.settings.pii_key(),
     )

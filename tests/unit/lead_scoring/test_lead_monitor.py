@@ -1,4 +1,4 @@
-"""Realised performance: matured lead labels, forecast errors and interval coverage."""
+"""Lead scoring's realised performance: which score dates have matured, and their metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import realised_forecast_performance, realised_lead_performance
+from ml.lead_scoring.monitor import realised_lead_performance
 from ml.metrics import classification_metrics
 
 WINDOW = 30
@@ -84,60 +84,3 @@ def test_bad_lead_inputs_raise(scored):
         )
     with pytest.raises(ValueError, match="one row per lead"):
         realised_lead_performance(scores, pd.concat([outcomes, outcomes]), 30, dt.date(2024, 5, 1))
-
-
-def weeks(first: str, values: list[float]) -> pd.DataFrame:
-    start = pd.date_range(first, periods=len(values), freq="7D")
-    return pd.DataFrame(
-        {
-            "segment": "smb",
-            "grain": "week",
-            "period_start": start.date,
-            "period_end": (start + pd.Timedelta(days=6)).date,
-            "actual": values,
-        }
-    )
-
-
-def forecast(day: str, first: str, values: list[float], half_width: float) -> pd.DataFrame:
-    frame = weeks(first, values).drop(columns="actual")
-    return frame.assign(
-        forecast_date=dt.date.fromisoformat(day),
-        forecast=values,
-        lower=[v - half_width for v in values],
-        upper=[v + half_width for v in values],
-        interval_level=0.8,
-        lower_95=[v - 2 * half_width for v in values],
-        upper_95=[v + 2 * half_width for v in values],
-        method="ets",
-    )
-
-
-def test_forecasts_are_scaled_by_the_naive_error_of_the_history_they_could_see():
-    # Actual weekly revenue from 1 Jan: 100, 110, 90, 100 (history), then 120, 80.
-    actuals = weeks("2024-01-01", [100, 110, 90, 100, 120, 80])
-    made = forecast("2024-01-28", "2024-01-29", [110, 100, 95], half_width=15)  # 3 weeks ahead
-    found = realised_forecast_performance(made, actuals).iloc[0]
-    assert found["periods"] == 2  # the third week has not completed
-    assert found["mae"] == pytest.approx((10 + 20) / 2)
-    assert found["scale"] == pytest.approx((10 + 20 + 10) / 3)  # |110-100|, |90-110|, |100-90|
-    assert found["mase"] == pytest.approx(15 / (40 / 3))
-    assert found["coverage_80"] == 0.5 and found["coverage_95"] == 1.0  # 120 in, 80 out of 80%
-
-
-def test_a_forecast_without_two_periods_of_history_has_no_scale():
-    actuals = weeks("2024-01-01", [100, 110, 90])
-    made = forecast("2024-01-07", "2024-01-08", [100], half_width=5)
-    found = realised_forecast_performance(made, actuals).iloc[0]
-    assert np.isnan(found["scale"]) and np.isnan(found["mase"]) and found["mae"] == 10
-
-
-def test_bad_forecast_inputs_raise():
-    actuals = weeks("2024-01-01", [100, 110])
-    made = forecast("2024-01-07", "2024-01-08", [100], half_width=5)
-    with pytest.raises(ValueError, match="80% interval"):
-        realised_forecast_performance(made.assign(interval_level=0.9), actuals)
-    with pytest.raises(ValueError, match="one row per segment"):
-        realised_forecast_performance(made, pd.concat([actuals, actuals]))
-    with pytest.raises(ValueError, match="actuals is missing the column.*actual"):
-        realised_forecast_performance(made, actuals.drop(columns="actual"))

@@ -1,10 +1,10 @@
-"""Prediction drift: are tonight's scores distributed like the champion's on its training data?
+"""Prediction drift: are tonight's predictions distributed like the model's on its reference?
 
-The reference is the ``prediction`` column of the champion's reference sample; the
-current side is tonight's ``conversion_probability`` from ``ml.lead_scores``. Both
-are cut to seeded samples of the configured sizes, and compared with
-``config.prediction_test`` (PSI by default). The result has one row, in the shape of
-the data-drift rows, with ``feature`` = ``prediction``.
+The reference is the ``prediction`` column of the model's reference sample; the
+current side is tonight's predictions (for lead scoring, ``conversion_probability``
+from ``ml.lead_scores``). Both are cut to seeded samples of the configured sizes, and
+compared with ``config.prediction_test`` (PSI by default). The result has one row, in
+the shape of the data-drift rows, with ``feature`` = ``prediction``.
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from ml.drift.config import DriftConfig
-from ml.drift.data_drift import CATEGORICAL, NUMERIC, DriftResult, compare_columns
-from ml.drift.reference import PREDICTION, sample_rows
+from ml.monitoring.config import DriftConfig
+from ml.monitoring.data_drift import CATEGORICAL, NUMERIC, DriftResult, compare_columns
+from ml.monitoring.reference import PREDICTION, sample_rows
 
 
 def measure_prediction_drift(
     reference_predictions: ArrayLike, current_predictions: ArrayLike, config: DriftConfig
 ) -> DriftResult:
-    """Compare tonight's predicted probabilities with the reference's.
+    """Compare tonight's predictions with the reference's.
 
     Takes the reference's predictions (e.g. ``reference["prediction"]``) and tonight's
-    (``conversion_probability``), as numbers; nulls are left out of the test.
+    (e.g. ``conversion_probability``), as numbers; nulls are left out of the test.
     Returns a :class:`DriftResult` with one row; ``drifted`` is that row's verdict.
     No rows tonight is not drift: the row says so and ``drifted`` is False.
 

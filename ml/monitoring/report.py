@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ml.drift.data_drift import DriftResult
+from ml.monitoring.data_drift import DriftResult
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot

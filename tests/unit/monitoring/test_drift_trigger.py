@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ml.drift import DriftConfig, decide_retraining
+from ml.monitoring import DriftConfig, decide_retraining
 
 CONFIG = DriftConfig(share_drifted_features=0.3, auc_drop=0.05, cooldown_days=7)
 TODAY = dt.date(2024, 6, 10)

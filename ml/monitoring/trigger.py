@@ -1,4 +1,4 @@
-"""Whether tonight's monitoring asks for the lead model to be retrained.
+"""Whether tonight's monitoring asks for a model to be retrained.
 
 Drift never blocks scoring: tonight's scores are written whatever this says. This
 only decides whether to start a retraining, from three signals, each of which is
@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ml.drift.config import DriftConfig
+from ml.monitoring.config import DriftConfig
 
 
 @dataclass(frozen=True)

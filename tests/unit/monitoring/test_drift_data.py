@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import DriftConfig, measure_data_drift, measure_prediction_drift
-from ml.drift.columns import ROW_COLUMNS
+from ml.monitoring import DriftConfig, measure_data_drift, measure_prediction_drift
+from ml.monitoring.columns import ROW_COLUMNS
 
 N = 2_000
 CONFIG = DriftConfig(reference_sample_size=1_500, current_sample_size=1_500)

@@ -1,7 +1,7 @@
 """Settings of drift monitoring: sample sizes, tests and their thresholds, retraining rules.
 
 One frozen value describes a monitoring run, so it can be logged next to its results.
-The defaults are chosen for the nightly lead scoring:
+The defaults were chosen on the nightly lead scoring, the first model monitored:
 
 - Samples. Drift is measured on seeded samples, never on all rows: Evidently's drift
   metrics took 144 s on 1M rows x 30 columns, and a distance between two
@@ -25,6 +25,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ml.settings import Settings
 
 # Evidently's names of its drift tests (evidently.legacy.calculations.stattests), as
 # ValueDrift accepts them. Kept here so that a typo fails when the settings are made,
@@ -58,7 +62,9 @@ class DriftConfig:
     prediction_threshold: float = 0.2  # PSI between moderate (0.1) and major (0.25)
     auc_drop: float = 0.05  # realised AUC this far below the AUC at promotion: retrain
     cooldown_days: int = 7  # no new retraining within this many days of the last one
-    label_window_days: int = 90  # a lead is positive if it converts within this many days
+    label_window_days: int = (
+        90  # days until a prediction's label is final (salespipe.yml's drift section)
+    )
 
     def __post_init__(self) -> None:
         for name in ("reference_sample_size", "current_sample_size", "label_window_days"):
@@ -102,3 +108,15 @@ def _is_number(value: object) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(float(value))
     )
+
+
+SECTION = "drift"
+
+
+def drift_config(settings: Settings) -> DriftConfig:
+    """The ``drift`` section of this install's salespipe.yml, defaults filled in.
+
+    Raises:
+        ml.config_file.ConfigError: the file is invalid.
+    """
+    return settings.section(SECTION, DriftConfig)

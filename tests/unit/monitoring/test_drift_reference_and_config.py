@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import DriftConfig, reference_sample, sample_rows
+from ml.monitoring import DriftConfig, reference_sample, sample_rows
 
 
 def inputs(n: int) -> pd.DataFrame:

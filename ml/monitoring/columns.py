@@ -66,6 +66,7 @@ def prepare_column(
         return {**row, "drifted": True, "note": "missing in reference"}, None
     ref, cur = reference[feature], current[feature]
     counts = (int(ref.notna().sum()), int(cur.notna().sum()))
+    nonnull = counts
     row.update(reference_rows=counts[0], current_rows=counts[1])  # non-null values
     if as_number is None:
         kind, note, drifted = _infer_kind(ref, cur)
@@ -87,7 +88,7 @@ def prepare_column(
         if 0 in counts:  # nothing but text or infinities
             side = "reference" if counts[0] == 0 else "current"
             return {**row, "drifted": True, "note": f"no number in {side}"}, None
-        dropped = row["reference_rows"] - counts[0] + row["current_rows"] - counts[1]
+        dropped = nonnull[0] - counts[0] + nonnull[1] - counts[1]
         if dropped and not note:
             note = f"{dropped} values that are not numbers left out"
     else:

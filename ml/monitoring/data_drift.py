@@ -5,21 +5,21 @@ Each feature is compared by one Evidently ``ValueDrift`` metric (the metric behi
 summary table) on seeded samples of both sides (``DriftConfig`` sizes): numeric
 columns with ``numeric_test``, the others with ``categorical_test``. How a column is
 made comparable, and the explicit outcome for one that cannot be (missing, all null,
-of another type on one side): ``ml.drift.columns``.
+of another type on one side): ``ml.monitoring.columns``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
 
-from ml.drift.columns import CATEGORICAL, NUMERIC, ROW_COLUMNS, prepare_column
-from ml.drift.config import DriftConfig
-from ml.drift.reference import sample_rows
+from ml.monitoring.columns import CATEGORICAL, NUMERIC, ROW_COLUMNS, prepare_column
+from ml.monitoring.config import DriftConfig
+from ml.monitoring.reference import sample_rows
 
 if TYPE_CHECKING:
     from evidently.core.report import Snapshot
@@ -123,7 +123,11 @@ def _run_evidently(
         categorical_columns=[c for c in columns if rows[c]["kind"] == CATEGORICAL],
     )
     metrics = [
-        ValueDrift(column=c, method=str(rows[c]["stattest"]), threshold=float(rows[c]["threshold"]))
+        ValueDrift(
+            column=c,
+            method=str(rows[c]["stattest"]),
+            threshold=float(cast(float, rows[c]["threshold"])),
+        )
         for c in columns
     ]
     snapshot = Report(metrics, include_tests=True).run(

@@ -1,80 +1,66 @@
-"""Realised performance: how good the scores and forecasts were, once the truth is known.
+"""Realised performance: how good past predictions were, once the truth is known.
 
-Lead scores are judged when their labels have matured: a lead is positive if it
-converted within ``label_window_days`` of its creation, negative once that window
-has closed without a conversion, and unknown before then (not a negative). A score
-date is reported only when every one of its leads has a known label.
+Two kinds of prediction, whatever the use case that made them:
 
-Forecasts are judged on the periods that have since completed (those in ``actuals``).
+- probabilities of a binary outcome, judged per group (a score date, say) once every
+  label in the group is final: :func:`realised_classification_performance`;
+- forecasts with 80% and 95% intervals, judged on the periods that have since
+  completed: :func:`realised_forecast_performance`.
+
+How a label is known and when it is final (a lead's conversion window, say) is the use
+case's business; it hands this module a frame with ``label`` and ``known`` columns.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 import numpy as np
 import pandas as pd
 
 from ml.metrics import ClassificationMetrics, classification_metrics
 
-SCORE_COLUMNS = ("lead_id", "score_date", "conversion_probability")
-OUTCOME_COLUMNS = ("lead_id", "created_at", "converted_at")
-FORECAST_COLUMNS = (
+FORECAST_INPUT_COLUMNS = (
     "forecast_date", "segment", "grain", "period_start", "forecast",
     "lower", "upper", "lower_95", "upper_95",
 )  # fmt: skip
 ACTUAL_COLUMNS = ("segment", "grain", "period_start", "period_end", "actual")
 KEY = ["segment", "grain", "period_start"]
-LEAD_METRICS = list(ClassificationMetrics.__dataclass_fields__)
+CLASSIFICATION_METRICS = list(ClassificationMetrics.__dataclass_fields__)
 
 
-def realised_lead_performance(
-    scores: pd.DataFrame, outcomes: pd.DataFrame, label_window_days: int, as_of: dt.date
+def realised_classification_performance(
+    predictions: pd.DataFrame,
+    *,
+    by: str,
+    probability: str,
+    label: str = "label",
+    known: str = "known",
 ) -> pd.DataFrame:
-    """AUC, calibration and lift of past scores whose labels have all matured by ``as_of``.
+    """AUC, calibration and lift per group of past predictions whose labels are all final.
 
-    Takes ``ml.lead_scores`` rows (``lead_id, score_date, conversion_probability``) and
-    one outcome row per lead (``lead_id, created_at, converted_at``; ``converted_at``
-    null if it has not converted). Only what was known by the end of ``as_of`` counts,
-    so a backfill sees what that night saw. Returns one row per matured score date:
-    ``score_date, rows, positives, roc_auc, pr_auc, log_loss, brier,
-    expected_calibration_error, top_decile_lift, rows_excluded`` (scored rows left out:
-    no outcome row for the lead, or no probability). Metrics come from ``ml.metrics``.
+    Takes one row per prediction with the group column ``by`` (e.g. ``score_date``),
+    the predicted ``probability``, the ``label`` (True for a positive; null when the
+    outcome is unknown, e.g. no outcome row) and ``known`` (True once the label can no
+    longer change). A row without a probability or a label is left out and counted in
+    ``rows_excluded``; a group is reported only when every other row's label is final.
+    Returns one row per reported group, in order: ``<by>, rows, positives, roc_auc,
+    pr_auc, log_loss, brier, expected_calibration_error, top_decile_lift,
+    rows_excluded``. Metrics come from ``ml.metrics``.
 
     Raises:
-        ValueError: a column is missing, ``label_window_days`` < 1, or a lead has
-            more than one outcome row.
+        ValueError: a column is missing.
     """
-    _require(scores, SCORE_COLUMNS, "scores")
-    _require(outcomes, OUTCOME_COLUMNS, "outcomes")
-    if isinstance(label_window_days, bool) or label_window_days < 1:
-        raise ValueError(f"label_window_days must be at least 1, got {label_window_days!r}.")
-    if outcomes["lead_id"].duplicated().any():
-        raise ValueError("outcomes must have one row per lead; some lead_id appear twice.")
-    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)  # the end of as_of
-    known = outcomes[list(OUTCOME_COLUMNS)].assign(
-        created_at=_utc(outcomes["created_at"]), converted_at=_utc(outcomes["converted_at"])
-    )
-    known.loc[known["converted_at"] >= cutoff, "converted_at"] = pd.NaT  # not known yet
-    window_end = known["created_at"] + pd.Timedelta(days=label_window_days)
-    known["label"] = known["converted_at"] < window_end  # NaT compares False
-    known["matured"] = known["label"] | (window_end <= cutoff)
-
-    scored = scores[list(SCORE_COLUMNS)].merge(known, on="lead_id", how="left")
-    usable = scored["created_at"].notna() & scored["conversion_probability"].notna()
+    _require(predictions, (by, probability, label, known), "predictions")
+    usable = predictions[label].notna() & predictions[probability].notna()
     results = []
-    for score_date, day in scored.groupby("score_date", sort=True):
+    for group, day in predictions.groupby(by, sort=True):
         rows = day[usable.loc[day.index]]
-        if rows.empty or not rows["matured"].astype(bool).all():
+        if rows.empty or not rows[known].astype(bool).all():
             continue
         found = classification_metrics(
-            rows["label"].to_numpy(dtype=float), rows["conversion_probability"].to_numpy(float)
+            rows[label].to_numpy(dtype=float), rows[probability].to_numpy(float)
         )
-        results.append(
-            {"score_date": score_date, **found.as_dict(), "rows_excluded": len(day) - len(rows)}
-        )
-    columns = ["score_date", *LEAD_METRICS, "rows_excluded"]
-    frame = pd.DataFrame(results, columns=columns)
+        results.append({by: group, **found.as_dict(), "rows_excluded": len(day) - len(rows)})
+    frame = pd.DataFrame(results, columns=[by, *CLASSIFICATION_METRICS, "rows_excluded"])
     return frame.astype({"rows": int, "positives": int, "rows_excluded": int})
 
 
@@ -97,7 +83,7 @@ def realised_forecast_performance(forecasts: pd.DataFrame, actuals: pd.DataFrame
         ValueError: a column is missing, an actual period appears twice, or the
             [lower, upper] interval is not the 80% one.
     """
-    _require(forecasts, FORECAST_COLUMNS, "forecasts")
+    _require(forecasts, FORECAST_INPUT_COLUMNS, "forecasts")
     _require(actuals, ACTUAL_COLUMNS, "actuals")
     if "interval_level" in forecasts and not np.allclose(forecasts["interval_level"], 0.8):
         raise ValueError("forecasts must give their 80% interval in lower/upper.")
@@ -132,12 +118,6 @@ def _naive_scale(actuals: pd.DataFrame, segment: str, grain: str, day: object) -
     changes = seen.sort_values("period_start")["actual"].diff().abs().dropna()
     scale = float(changes.mean()) if len(changes) else float("nan")
     return scale if scale > 0 else float("nan")
-
-
-def _utc(values: pd.Series) -> pd.Series:
-    """Timestamps as naive UTC (naive input is taken to be UTC already)."""
-    stamps = pd.to_datetime(values)
-    return stamps.dt.tz_convert("UTC").dt.tz_localize(None) if stamps.dt.tz else stamps
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.drift import (
+from ml.monitoring import (
     DriftConfig,
     drift_report_path,
     measure_data_drift,

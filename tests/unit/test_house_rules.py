@@ -1,0 +1,80 @@
+"""The house rules, run by the suite: the import contracts and ruff.
+
+The contracts live in pyproject.toml ([tool.importlinter]): ml/ never imports airflow,
+no use case imports another, shared services never import a use case. mypy and
+sqlfluff are configured too and run from pre-commit (.pre-commit-config.yaml); they are
+left out of the suite for their time (mypy needs minutes without its cache).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def run(tool: str, *args: str, cwd: Path = REPO, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / tool), *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_import_contracts_are_kept():
+    found = run("lint-imports", "--no-cache")
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert "0 broken" in found.stdout
+
+
+def test_each_contract_catches_its_violation(tmp_path):
+    # A copy of ml/ with one violation of each contract: the contracts name real
+    # modules (a typo would make a contract vacuous) and fail on a broken import.
+    shutil.copytree(REPO / "ml", tmp_path / "ml", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "ml" / "monitoring" / "broken_rules.py").write_text(
+        "import airflow\nimport ml.lead_scoring.steps\n"
+    )
+    (tmp_path / "ml" / "lead_scoring" / "broken_rules.py").write_text(
+        "from ml.forecasting import config\n"
+    )
+    found = run(
+        "lint-imports",
+        "--no-cache",
+        "--config",
+        str(REPO / "pyproject.toml"),
+        cwd=tmp_path,
+        PYTHONPATH=str(tmp_path),
+    )
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert "0 kept, 3 broken" in found.stdout
+    assert "ml.monitoring.broken_rules -> airflow" in found.stdout
+    assert "ml.lead_scoring.broken_rules -> ml.forecasting.config" in found.stdout
+    assert "ml.monitoring.broken_rules -> ml.lead_scoring.steps" in found.stdout
+
+
+def test_ruff_finds_nothing():
+    found = run("ruff", "check", "--no-cache", ".")
+    assert found.returncode == 0, found.stdout + found.stderr
+
+
+def test_pre_commit_runs_only_the_venvs_tools():
+    # No hook repository to fetch: every hook is local and calls a tool from the lock.
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = config["repos"][0]["hooks"]
+    assert {h["id"] for h in hooks} == {"ruff-format", "ruff", "import-linter", "mypy", "sqlfluff"}
+    for hook in hooks:
+        assert hook["language"] == "system", hook["id"]
+        assert hook["entry"].startswith(".venv/bin/"), hook["id"]
+        assert (BIN / Path(hook["entry"].split()[0]).name).exists(), hook["id"]  # in the lock
