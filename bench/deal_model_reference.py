@@ -26,7 +26,7 @@ went on to win.
 from __future__ import annotations
 
 import argparse
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -40,8 +40,16 @@ from ml.lead_scoring.model import fit_logistic, fit_xgboost
 from ml.metrics import expected_calibration_error
 
 NOT_FEATURES = {
-    "opportunity_id", "as_of_date", "created_at", "account_id", "lead_id", "close_date",
-    "label", "closed_on", "won_amount", "outcome",
+    "opportunity_id",
+    "as_of_date",
+    "created_at",
+    "account_id",
+    "lead_id",
+    "close_date",
+    "label",
+    "closed_on",
+    "won_amount",
+    "outcome",
 }
 
 
@@ -65,9 +73,11 @@ def load_rows(warehouse: str, business_date: date, maturity_days: int) -> pd.Dat
             "and created_at < ?::date - ?::int",
             [business_date, maturity_days],
         ).fetchone()[0]
-    print(f"mature deals: {rows['opportunity_id'].nunique():,} closed "
-          f"({rows.groupby('opportunity_id')['label'].first().sum():,} won), "
-          f"{censored:,} still open (censored, left out); {len(rows):,} snapshots")
+    print(
+        f"mature deals: {rows['opportunity_id'].nunique():,} closed "
+        f"({rows.groupby('opportunity_id')['label'].first().sum():,} won), "
+        f"{censored:,} still open (censored, left out); {len(rows):,} snapshots"
+    )
     return rows
 
 
@@ -107,14 +117,17 @@ def reference_hgb(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame, seed: 
     return model.predict_proba(test)[:, 1]
 
 
-def bootstrap_difference(deals: np.ndarray, y: np.ndarray, p: np.ndarray, base: np.ndarray,
-                         seed: int, n: int = 300) -> tuple[float, float]:
+def bootstrap_difference(
+    deals: np.ndarray, y: np.ndarray, p: np.ndarray, base: np.ndarray, seed: int, n: int = 300
+) -> tuple[float, float]:
     """95% interval of AUC(p) - AUC(base), resampling holdout deals with replacement."""
     rng = np.random.default_rng(seed)
     unique, index = np.unique(deals, return_inverse=True)
     diffs = []
     for _ in range(n):
-        weight = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique))[index]
+        weight = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique))[
+            index
+        ]
         keep = weight > 0
         if len(np.unique(y[keep])) < 2:
             continue
@@ -145,7 +158,9 @@ def expected_value_by_night(holdout: pd.DataFrame, p: np.ndarray) -> pd.DataFram
         won=holdout["won_amount"].fillna(0).to_numpy(dtype=float),
     )
     nights = frame.groupby("as_of_date").agg(
-        deals=("opportunity_id", "size"), expected_value=("expected_value", "sum"), won=("won", "sum")
+        deals=("opportunity_id", "size"),
+        expected_value=("expected_value", "sum"),
+        won=("won", "sum"),
     )
     nights = nights[nights["deals"] >= 20]
     nights["ratio"] = nights["expected_value"] / nights["won"]
@@ -166,18 +181,28 @@ def main() -> None:
     inputs = model_inputs(rows, spec)
     y = rows["label"].to_numpy()
     train, calibration, holdout = (rows.iloc[i] for i in (train_at, calibration_at, holdout_at))
-    print(f"split by creation: train {train['opportunity_id'].nunique():,} deals, calibration "
-          f"{calibration['opportunity_id'].nunique():,}, holdout {holdout['opportunity_id'].nunique():,} "
-          f"(created {pd.Timestamp(holdout['created_at'].min()).date()} on); "
-          f"features: {', '.join(spec.columns)}")
+    print(
+        f"split by creation: train {train['opportunity_id'].nunique():,} deals, calibration "
+        f"{calibration['opportunity_id'].nunique():,}, "
+        f"holdout {holdout['opportunity_id'].nunique():,} "
+        f"(created {pd.Timestamp(holdout['created_at'].min()).date()} on); "
+        f"features: {', '.join(spec.columns)}"
+    )
 
     fit_rows = np.concatenate([train_at, calibration_at])
     probabilities = {"stage_win_rate": stage_win_rates(rows.iloc[fit_rows], holdout)}
     logistic = fit_logistic(inputs.iloc[train_at], y[train_at], spec, LogisticParams())
     logistic.calibrate(inputs.iloc[calibration_at], y[calibration_at])
     probabilities["logistic"] = logistic.predict_proba(inputs.iloc[holdout_at])
-    booster = fit_xgboost(inputs.iloc[train_at], y[train_at], spec, XGBoostParams(),
-                          inputs.iloc[calibration_at], y[calibration_at], args.seed)
+    booster = fit_xgboost(
+        inputs.iloc[train_at],
+        y[train_at],
+        spec,
+        XGBoostParams(),
+        inputs.iloc[calibration_at],
+        y[calibration_at],
+        args.seed,
+    )
     booster.calibrate(inputs.iloc[calibration_at], y[calibration_at])
     probabilities["xgboost"] = booster.predict_proba(inputs.iloc[holdout_at])
     probabilities["reference_hgb"] = reference_hgb(
@@ -189,23 +214,32 @@ def main() -> None:
     base = probabilities["stage_win_rate"]
     first_snapshot = ~holdout["opportunity_id"].duplicated().to_numpy()
     print(f"\nholdout: {len(holdout):,} snapshots, win rate {y_holdout.mean():.3f}")
-    print(f"{'model':<16}{'AUC':>7}{'AUC@first week':>16}{'vs stage rates [95%]':>26}{'ECE':>7}"
-          f"{'EV/won (all nights)':>21}")
+    print(
+        f"{'model':<16}{'AUC':>7}{'AUC@first week':>16}{'vs stage rates [95%]':>26}{'ECE':>7}"
+        f"{'EV/won (all nights)':>21}"
+    )
     for name, p in probabilities.items():
-        low, high = (0.0, 0.0) if name == "stage_win_rate" else bootstrap_difference(
-            deals, y_holdout, p, base, args.seed)
+        low, high = (
+            (0.0, 0.0)
+            if name == "stage_win_rate"
+            else bootstrap_difference(deals, y_holdout, p, base, args.seed)
+        )
         nights = expected_value_by_night(holdout, p)
         ratio = nights["expected_value"].sum() / nights["won"].sum()
-        print(f"{name:<16}{roc_auc_score(y_holdout, p):>7.3f}"
-              f"{roc_auc_score(y_holdout[first_snapshot], p[first_snapshot]):>16.3f}"
-              f"{'' if name == 'stage_win_rate' else f'[{low:+.3f}, {high:+.3f}]':>26}"
-              f"{expected_calibration_error(y_holdout, p):>7.3f}{ratio:>21.2f}")
+        print(
+            f"{name:<16}{roc_auc_score(y_holdout, p):>7.3f}"
+            f"{roc_auc_score(y_holdout[first_snapshot], p[first_snapshot]):>16.3f}"
+            f"{'' if name == 'stage_win_rate' else f'[{low:+.3f}, {high:+.3f}]':>26}"
+            f"{expected_calibration_error(y_holdout, p):>7.3f}{ratio:>21.2f}"
+        )
     print("\nlift by decile, xgboost:")
     print(lift_table(y_holdout, probabilities["xgboost"]).to_string(index=False))
     nights = expected_value_by_night(holdout, probabilities["xgboost"])
-    print(f"\nnights with >= 20 holdout deals open: {len(nights)}; EV/won per night, xgboost: "
-          f"median {nights['ratio'].median():.2f}, "
-          f"p10 {nights['ratio'].quantile(0.1):.2f}, p90 {nights['ratio'].quantile(0.9):.2f}")
+    print(
+        f"\nnights with >= 20 holdout deals open: {len(nights)}; EV/won per night, xgboost: "
+        f"median {nights['ratio'].median():.2f}, "
+        f"p10 {nights['ratio'].quantile(0.1):.2f}, p90 {nights['ratio'].quantile(0.9):.2f}"
+    )
 
 
 if __name__ == "__main__":

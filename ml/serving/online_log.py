@@ -2,7 +2,7 @@
 
 Every lead the API scores is queued with its model inputs (the feature values the model
 saw), its probability and the model version. A writer thread appends the queue to the
-table every ``log_flush_seconds`` in one transaction (the catalog's writer, :mod:`ml.catalog`), keyed
+table every ``log_flush_seconds`` in one transaction (the catalog's writer), keyed
 by request id, so a retried flush replaces rather than doubles its rows. The table lives
 in its own file, ``<home>/serving/online_inputs.duckdb``: the nightly holds the working
 warehouse for minutes, and DuckDB lets one process write a file at a time. The writer

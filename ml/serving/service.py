@@ -40,7 +40,10 @@ def build_app(settings: Settings, *, background: bool = True) -> FastAPI:
         )
     holder = ChampionHolder(settings, config.reload_poll_seconds)
     scorer = OnlineScorer(
-        holder, lead_scoring_config(settings), PopulationCache(settings.warehouse), settings.pii_key()
+        holder,
+        lead_scoring_config(settings),
+        PopulationCache(settings.warehouse),
+        settings.pii_key(),
     )
     online_log = OnlineInputLog(online_inputs_file(settings.home), config.log_flush_seconds)
     return create_app(scorer, holder, config, tokens, online_log, background=background)

@@ -128,12 +128,18 @@ def test_pipeline_progression_marts_are_built_and_the_waterfall_reconciles(built
     assert by_name["assert_pipeline_flow_reconciles"] == "pass"
     assert by_name["pipeline_flow_reconciles_a_push_a_win_and_a_new_deal"] == "pass"
     with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
-        for mart in ("opportunity_features", "opportunity_outcomes", "stage_conversion", "pipeline_flow"):
+        for mart in (
+            "opportunity_features",
+            "opportunity_outcomes",
+            "stage_conversion",
+            "pipeline_flow",
+        ):
             assert con.execute(f"select count(*) from marts.{mart}").fetchone()[0] > 0, mart
         # An open deal is censored, never a loss: outcomes match the deals' state tonight.
         open_deals, censored = con.execute(
             "select (select count(*) from marts.opportunities where not is_closed), "
-            "(select count(*) from marts.opportunity_outcomes where outcome = 'open' and is_censored)"
+            "(select count(*) from marts.opportunity_outcomes "
+            "where outcome = 'open' and is_censored)"
         ).fetchone()
         assert open_deals == censored > 0
         # Tonight's feature rows are exactly tonight's open deals.

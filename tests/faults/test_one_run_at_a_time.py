@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from ml.airflow_cli import airflow_environment
-from ml.warehouse import runs as monitoring
 from ml.run_lock import RunLockedError, hold_run_lock
 from ml.settings import load_settings
+from ml.warehouse import runs as monitoring
 from ml.warehouse.guard import PublishGuardError
 from ml.warehouse.publish import manifest_path
 from ml.warehouse.steps import NoDeliveriesError, ingest_deliveries, publish_for_readers

@@ -11,8 +11,8 @@ import pytest
 
 from ml.forecasting.series import missing_revenue_history
 from ml.forecasting.steps import forecast_revenue
-from ml.warehouse.runs import skipped_stages
 from ml.settings import load_settings
+from ml.warehouse.runs import skipped_stages
 
 
 def revenue(days: int, amount: float = 100.0) -> pd.DataFrame:

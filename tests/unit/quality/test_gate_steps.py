@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from quality_helpers import ACTIVITIES_HEADER, LEADS_HEADER, OPPS_HEADER, lead, opp
 
-from ml.warehouse import runs as monitoring
 from ml.quality.outcomes import QualityGateError
+from ml.warehouse import runs as monitoring
 from ml.warehouse.gate import check_deliveries, record_run_outcome, validate_marts
 from ml.warehouse.steps import ingest_deliveries
 
