@@ -69,8 +69,13 @@ keyed as (
 deduplicated as (
 
     -- One row per version: a version delivered more than once (a repeated or
-    -- corrected delivery) keeps the latest delivery, then file, then row.
-    select * from keyed
+    -- corrected delivery) keeps the latest delivery, then file, then row, and the
+    -- date it was first delivered: from then on the warehouse knew it (the
+    -- point-in-time history of lead_features asks what was known on each date).
+    select
+        *,
+        min(_delivery_date) over (partition by lead_id, updated_at) as _first_delivery_date
+    from keyed
     qualify row_number() over (
         partition by lead_id, updated_at
         order by _delivery_date desc, _source_file desc, _source_row desc
