@@ -1,6 +1,6 @@
 {#-
     Every distinct version of every lead: one row per (lead_id, updated_at). The base
-    of point-in-time work (lead_features) and of stg_crm__leads. Personal columns are
+    of point-in-time work (int_lead_versions_classified). Personal columns are
     hashed here (macros/pii.sql); nothing past raw ever sees them in clear text.
 -#}
 {%- set columns = crm_source_columns('leads', required=['lead_id', 'created_at', 'updated_at', 'source', 'status']) -%}
