@@ -7,29 +7,79 @@
     int_lead_versions_classified (one row per lead per as-of date); a CTE named
     activity_days (int_lead_activities_aggregated_daily) must be in scope. Emits CTEs
     ending in `final`.
+
+    Point in time in both senses: on an as-of date D, a lead's activities are those
+    that happened by the end of D and had been delivered by then (known_date <= D), so
+    a history row never changes when a late delivery arrives after its date.
 -#}
 {% macro lead_feature_ctes(leads_as_of) %}
-activity_running_totals as (
+activity_known_days as (
 
-    -- running totals per lead over its activity days, so that one as-of join
-    -- returns everything up to a date
+    -- An activity counts on an as-of date D once it had happened and been delivered,
+    -- both by D (its known_date): one row per lead per day something became known.
     select
         lead_id,
-        activity_date,
+        known_date,
+        max(activity_date) as last_activity_date,
+        sum(activities_total) as activities_total
+        {%- for activity_type in var('activity_types') %},
+        sum(activities_{{ activity_type }}) as activities_{{ activity_type }}
+        {%- endfor %}
+
+    from activity_days
+    group by lead_id, known_date
+
+),
+
+activity_running_totals as (
+
+    -- running totals per lead over the days its activities became known, so that one
+    -- as-of join returns everything known by a date
+    select
+        lead_id,
+        known_date,
+        max(last_activity_date) over lead_days as last_activity_date,
         -- BIGINT, not the HUGEINT a sum gives: many ODBC/JDBC drivers cannot read HUGEINT
         cast(sum(activities_total) over lead_days as bigint) as activities_total
         {%- for activity_type in var('activity_types') %},
         cast(sum(activities_{{ activity_type }}) over lead_days as bigint) as activities_{{ activity_type }}
         {%- endfor %}
 
+    from activity_known_days
+    window lead_days as (partition by lead_id order by known_date rows unbounded preceding)
+
+),
+
+late_activity_days as (
+
+    -- activities delivered after the day they happened: the only ones that can be known
+    -- by D although they happened before D - 14 yet became known after it
+    select lead_id, activity_date, known_date, activities_total
     from activity_days
-    window lead_days as (partition by lead_id order by activity_date rows unbounded preceding)
+    where known_date > activity_date
 
 ),
 
 lead_dates as (
 
     select lead_id, as_of_date from {{ leads_as_of }}
+
+),
+
+late_before_window as (
+
+    select
+        lead_dates.lead_id,
+        lead_dates.as_of_date,
+        cast(sum(late_activity_days.activities_total) as bigint) as activities_total
+
+    from lead_dates
+    inner join late_activity_days
+        on lead_dates.lead_id = late_activity_days.lead_id
+        and late_activity_days.activity_date <= lead_dates.as_of_date - 14
+        and late_activity_days.known_date > lead_dates.as_of_date - 14
+        and late_activity_days.known_date <= lead_dates.as_of_date
+    group by lead_dates.lead_id, lead_dates.as_of_date
 
 ),
 
@@ -40,22 +90,27 @@ activity_as_of as (
     select
         lead_dates.lead_id,
         lead_dates.as_of_date,
-        to_date.activity_date as last_activity_date,
+        to_date.last_activity_date,
         to_date.activities_total,
         {%- for activity_type in var('activity_types') %}
         to_date.activities_{{ activity_type }},
         {%- endfor %}
-        before_window.activities_total as activities_total_before_window
+        coalesce(before_window.activities_total, 0) + coalesce(late_before_window.activities_total, 0)
+            as activities_total_before_window
 
     from lead_dates
-    -- everything up to and including D
+    -- everything known by the end of D (so happened by then too)
     asof left join activity_running_totals as to_date
         on lead_dates.lead_id = to_date.lead_id
-        and lead_dates.as_of_date >= to_date.activity_date
-    -- everything up to and including D - 14, i.e. before the 14 days ending on D
+        and lead_dates.as_of_date >= to_date.known_date
+    -- what happened by D - 14 (before the 14 days ending on D) and was known by D: all
+    -- that was known by D - 14, plus what happened by then but became known later
     asof left join activity_running_totals as before_window
         on lead_dates.lead_id = before_window.lead_id
-        and lead_dates.as_of_date - 14 >= before_window.activity_date
+        and lead_dates.as_of_date - 14 >= before_window.known_date
+    left join late_before_window
+        on lead_dates.lead_id = late_before_window.lead_id
+        and lead_dates.as_of_date = late_before_window.as_of_date
 
 ),
 
@@ -68,7 +123,7 @@ with_activity as (
         {%- for activity_type in var('activity_types') %}
         coalesce(activity_as_of.activities_{{ activity_type }}, 0) as activities_{{ activity_type }},
         {%- endfor %}
-        coalesce(activity_as_of.activities_total, 0) - coalesce(activity_as_of.activities_total_before_window, 0)
+        coalesce(activity_as_of.activities_total, 0) - activity_as_of.activities_total_before_window
             as activities_last_14_days
 
     from {{ leads_as_of }} as open_leads
@@ -85,7 +140,7 @@ final as (
         as_of_date,
         created_at,
         date_diff('day', cast(created_at as date), as_of_date) as lead_age_days,
-        valid_from as lead_version_updated_at,
+        updated_at as lead_version_updated_at,
         source,
         status,
         title,

@@ -5,8 +5,8 @@
 -#}
 -- depends_on: {{ ref('lead_features') }}, {{ ref('lead_outcomes') }}, {{ ref('opportunities') }}
 -- depends_on: {{ ref('opportunity_stage_history') }}, {{ ref('daily_revenue') }}, {{ ref('market_indicators_daily') }}
--- depends_on: {{ ref('stg_crm__leads') }}, {{ ref('stg_crm__accounts') }}, {{ ref('stg_crm__sales_reps') }}
--- depends_on: {{ ref('stg_crm__activities') }}, {{ ref('stg_crm__opportunities') }}
+-- depends_on: {{ ref('stg_crm__lead_versions') }}, {{ ref('stg_crm__accounts') }}, {{ ref('stg_crm__sales_reps') }}
+-- depends_on: {{ ref('stg_crm__activities') }}, {{ ref('stg_crm__opportunity_versions') }}
 
 select
     table_schema,

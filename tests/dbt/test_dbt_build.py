@@ -74,7 +74,7 @@ def test_staging_keeps_only_hashed_personal_fields(built):
             r[0]
             for r in con.execute(
                 "select column_name from information_schema.columns where table_schema = 'staging' "
-                "and table_name = 'stg_crm__leads'"
+                "and table_name = 'stg_crm__lead_versions'"
             ).fetchall()
         }
     assert {"email_hash", "first_name_hash", "last_name_hash", "phone_hash"} <= columns

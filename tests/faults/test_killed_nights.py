@@ -9,7 +9,13 @@ The story runs once (module fixture), as an operator would live it:
    each, BI still sees the complete night D1 and nothing claims D2;
 3. night D2 again, uninterrupted: it cleans up what the kills left and publishes;
 4. night D1 again (D1, D2, D1): every table of D1 is what the reference run made, and
-   no second model version or promotion row appears.
+   no second model version or promotion row appears;
+5. on a fresh install of the same landing zone, night D2 first, then D1 (a backfill of
+   an earlier date): again every table of D1 is what the reference run made.
+
+D2's delivery holds rows that happened before D1 but arrive late (a lead created, a
+lead disqualified, an activity): D1's tables, its lead_features history included, must
+not see them, whichever night ran first.
 
 Each night runs the DAGs' steps in a real process (tests/faults/night_driver.py) that
 kills itself at the named point (``SALESPIPE_FAULT_POINT``): no ``finally`` and no
@@ -18,12 +24,14 @@ handler runs, as with ``kill -9``.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -46,6 +54,53 @@ PER_DATE = {
 }
 
 
+def deliver_late(landing: Path) -> dict[str, str]:
+    """Add to D2's delivery rows dated D1 - 1 (before D1) that arrive late, like lead
+    L00002712 of issue 11: a new lead, a disqualification of an open lead, and an
+    activity of another open lead; each
+    changes a lead_features row of D1 - 1 (a life-point row: the leads are created on
+    D1 - 1 and D1 - 8). Returns the ids used."""
+    day = D1 - timedelta(days=1)
+
+    def rows(table: str) -> list[dict[str, str]]:
+        found = []
+        for path in sorted((landing / table).glob("*/*.csv")):
+            with path.open(newline="") as f:
+                found += [{**r, "_delivery": path.parent.name} for r in csv.DictReader(f)]
+        return found
+
+    leads = rows("leads")
+    week_before = str(D1 - timedelta(days=8))
+    status_before: dict[str, str] = {}  # each lead's status before D1 - 1
+    for r in sorted(leads, key=lambda r: r["updated_at"]):
+        if r["updated_at"] < str(day):
+            status_before[r["lead_id"]] = r["status"]
+    created = [
+        r for r in leads
+        if r["created_at"].startswith(week_before)
+        and status_before.get(r["lead_id"]) in ("open", "working", "qualified")
+    ]  # fmt: skip
+    created = list({r["lead_id"]: r for r in created}.values())  # one row per lead
+    disqualified, active = created[0], created[1]
+    new = {**created[1], "lead_id": "L_LATE_NEW", "created_at": f"{day}T10:00:00Z",
+           "updated_at": f"{day}T10:00:00Z"}  # fmt: skip
+    changed = {**disqualified, "status": "disqualified", "updated_at": f"{day}T12:00:00Z"}
+    write = [{k: v for k, v in r.items() if k != "_delivery"} for r in (new, changed)]
+    with (landing / "leads" / str(D2) / "late.csv").open("w", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(write[0]), quoting=csv.QUOTE_MINIMAL)
+        out.writeheader()
+        out.writerows(write)
+    activity = {k: v for k, v in rows("activities")[0].items() if k != "_delivery"}
+    activity.update(activity_id="A_LATE", lead_id=active["lead_id"],
+                    occurred_at=f"{day}T09:00:00Z", opportunity_id="", account_id="")  # fmt: skip
+    with (landing / "activities" / str(D2) / "late.csv").open("w", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(activity))
+        out.writeheader()
+        out.writerow(activity)
+    return {"new": "L_LATE_NEW", "disqualified": disqualified["lead_id"],
+            "active": active["lead_id"]}  # fmt: skip
+
+
 def night(home: Path, business_date: date, fault: str | None = None):
     env = {**os.environ, "SALESPIPE_HOME": str(home), "SALESPIPE_LANDING": str(home / "landing")}
     env.pop("SALESPIPE_FAULT_POINT", None)
@@ -61,15 +116,19 @@ def published(home: Path) -> Path:
     return home / "warehouse" / "salespipe.duckdb"
 
 
-def date_fingerprints(path: Path, business_date: date) -> dict[str, tuple]:
+def date_fingerprints(path: Path, business_date: date, numbered: bool = True) -> dict[str, tuple]:
     """Row count and digest of every mart (built as of the date) and of the date's rows
-    of every per-date table, read from the published file."""
+    of every per-date table, read from the published file. ``numbered=False`` leaves
+    out the forecaster's registry number, which depends on the order models were
+    registered in (see :func:`forecaster_trained_for`)."""
     with duckdb.connect(str(path), read_only=True) as con:
         marts = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()]  # fmt: skip
         queries = {f"marts.{m}": f"select * from marts.{m}" for m in marts}
         for table, (column, exclude) in PER_DATE.items():
+            if not numbered and table == "ml.revenue_forecasts":
+                exclude = "exclude (forecast_at, model_version)"
             queries[table] = f"select * {exclude} from {table} where {column} = '{business_date}'"
         return {
             name: con.execute(
@@ -78,6 +137,29 @@ def date_fingerprints(path: Path, business_date: date) -> dict[str, tuple]:
             ).fetchone()
             for name, sql in queries.items()
         }
+
+
+def forecaster_trained_for(home: Path, business_date: date) -> str:
+    """The business date the forecaster behind the date's published forecasts was trained for."""
+    with duckdb.connect(str(published(home)), read_only=True) as con:
+        versions = con.execute(
+            "select distinct model_version from ml.revenue_forecasts where forecast_date = ?",
+            [business_date],
+        ).fetchall()
+    assert len(versions) == 1, versions
+    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return client.get_model_version("revenue_forecast", versions[0][0]).tags["business_date"]
+
+
+def late_rows(home: Path, late: dict[str, str]) -> list[tuple]:
+    """The published lead_features rows of D1 - 1 of the leads :func:`deliver_late` used."""
+    with duckdb.connect(str(published(home)), read_only=True) as con:
+        return con.execute(
+            "select lead_id, status, activities_total from marts.lead_features "
+            "where as_of_date = ? and lead_id in (?, ?, ?) order by lead_id",
+            [D1 - timedelta(days=1), late["new"], late["disqualified"], late["active"]],
+        ).fetchall()
 
 
 def publication(home: Path) -> dict:
@@ -128,11 +210,15 @@ def registry(home: Path) -> dict:
 def story(tmp_path_factory):
     home = tmp_path_factory.mktemp("faults") / "home"
     generate_landing_zone(home / "landing", seed=11, leads=1500, start=date(2025, 1, 1), days=91)
-    seen: dict = {}
+    seen: dict = {"late": deliver_late(home / "landing")}
+    fresh = tmp_path_factory.mktemp("faults_reversed") / "home"
+    shutil.copytree(home / "landing", fresh / "landing")
 
     first = night(home, D1)
     assert first.returncode == 0, first.stderr[-3000:]
     seen["reference"] = date_fingerprints(published(home), D1)
+    seen["reference_unnumbered"] = date_fingerprints(published(home), D1, numbered=False)
+    seen["reference_late_rows"] = late_rows(home, seen["late"])
     seen["reference_registry"] = registry(home)
 
     for point in KILL_POINTS:
@@ -160,6 +246,18 @@ def story(tmp_path_factory):
         "publication": publication(home),
         "registry": registry(home),
     }
+
+    # A fresh install of the same landing zone: D2 first, then D1.
+    for business_date in (D2, D1):
+        result = night(fresh, business_date)
+        assert result.returncode == 0, result.stderr[-3000:]
+    seen["d2_then_d1"] = {
+        "fingerprints": date_fingerprints(published(fresh), D1, numbered=False),
+        "late_rows": late_rows(fresh, seen["late"]),
+        "publication": publication(fresh),
+        "forecaster": forecaster_trained_for(fresh, D1),
+    }
+    seen["reference_forecaster"] = forecaster_trained_for(home, D1)  # D1's rows are D1's
     return seen
 
 
@@ -217,3 +315,24 @@ def test_rerunning_dates_registers_no_second_version_and_no_second_promotion(sto
     assert story["d1_again"]["registry"]["promotions"] == story["d2"]["registry"]["promotions"]
     reference = story["reference_registry"]["promotions"]
     assert story["d1_again"]["registry"]["promotions"][str(D1)] == reference[str(D1)]
+
+
+def test_d2_then_d1_on_a_fresh_install_gives_the_same_d1_as_the_night_itself(story):
+    reversed_ = story["d2_then_d1"]
+    # D1 - 1's history rows hold what was delivered by then: the late lead is absent,
+    # the late disqualification and activity are not seen yet.
+    assert reversed_["late_rows"] == story["reference_late_rows"]
+    assert [lead for lead, *_ in story["reference_late_rows"]] == sorted(
+        [story["late"]["disqualified"], story["late"]["active"]]
+    )
+    # Every table of D1 as the in-order night made it, but the per-run ingest records:
+    # D2's run loaded D1's deliveries too, so D1's run loaded nothing (it still succeeded).
+    ingest_records = ("monitoring.pipeline_runs", "monitoring.pipeline_run_tables")
+    expected = {k: v for k, v in story["reference_unnumbered"].items() if k not in ingest_records}
+    actual = {k: v for k, v in reversed_["fingerprints"].items() if k not in ingest_records}
+    assert actual == expected
+    assert reversed_["publication"]["meta"] == (str(D1), "complete")
+    assert reversed_["publication"]["runs"] == {str(D1): "success", str(D2): "success"}
+    # Registry numbers follow the order of registration; D1's forecasts come from a
+    # forecaster trained for D1 in both orders.
+    assert reversed_["forecaster"] == story["reference_forecaster"] == str(D1)

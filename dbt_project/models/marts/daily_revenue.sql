@@ -10,7 +10,7 @@ with
 
 opportunities as (
 
-    select * from {{ ref('int_opportunities_enriched') }}
+    select * from {{ ref('int_opportunities_joined_as_of_business_date') }}
 
 ),
 

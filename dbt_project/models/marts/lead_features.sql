@@ -1,8 +1,11 @@
 {#-
     Lead-scoring features: one row per open lead per as-of date, point-in-time
-    correct. A row for as-of date D sees only what had happened by the end of D (UTC):
-    the lead's latest version with updated_at <= D and its activities with
-    occurred_at <= D. Rows: leads created on or before D whose status as of D is open
+    correct in both senses of time. A row for as-of date D sees only what had happened
+    by the end of D (UTC) and had been delivered by then: the lead's latest version
+    with updated_at <= D among those delivered by D, and its activities with
+    occurred_at <= D delivered by D. So a partition never depends on the business date
+    of the build that wrote it: a full build on a later night (a backfill after a later
+    date, a --full-refresh) writes the history partitions the earlier nights would have. Rows: leads created on or before D whose status as of D is open
     (var open_lead_statuses).
 
     Incremental, one partition per as_of_date:
@@ -111,6 +114,9 @@ life_points as (
     from lead_versions
     cross join (select unnest({{ var('lead_life_point_days') }}) as age_days) as ages
     where cast(lead_versions.created_at as date) + cast(age_days as integer) <= {{ business_date() }}
+        -- a point only from a version known by then (see int_lead_versions_classified)
+        and lead_versions.valid_from
+            < cast(lead_versions.created_at as date) + cast(age_days as integer) + interval 1 day
 
 ),
 
@@ -126,8 +132,9 @@ life_points_off_grid as (
 
 open_leads_as_of as (
 
-    -- The version current at the end of D: updated by then, and not yet replaced
-    -- by a later version updated by then.
+    -- The version current at the end of D as known then: updated and delivered by
+    -- then, and not yet replaced by a newer version updated and delivered by then
+    -- (valid_from / valid_to, int_lead_versions_classified).
     select
         as_of_dates.as_of_date,
         lead_versions.*

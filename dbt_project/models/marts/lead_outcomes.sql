@@ -3,6 +3,10 @@
     The label source for lead scoring (a row of lead_features for date D converted
     if converted_at falls after D), kept apart from lead_features so that no outcome
     can leak into the features.
+
+    Labels may use everything delivered by the business date, so versions are ordered
+    here by when they happened (updated_at), not by when they became known (valid_from,
+    which serves the features' point-in-time history).
 -#}
 
 with
@@ -10,14 +14,14 @@ with
 lead_versions as (
 
     select * from {{ ref('int_lead_versions_classified') }}
-    where valid_from < {{ business_date() }} + interval 1 day
+    where updated_at < {{ business_date() }} + interval 1 day
 
 ),
 
 current_version as (
 
     select * from lead_versions
-    qualify row_number() over (partition by lead_id order by valid_from desc) = 1
+    qualify row_number() over (partition by lead_id order by updated_at desc) = 1
 
 ),
 
@@ -25,9 +29,9 @@ milestones as (
 
     select
         lead_id,
-        min(valid_from) as first_seen_at,
-        min(valid_from) filter (where is_converted) as first_converted_version_at,
-        min(valid_from) filter (where status = 'disqualified') as first_disqualified_version_at,
+        min(updated_at) as first_seen_at,
+        min(updated_at) filter (where is_converted) as first_converted_version_at,
+        min(updated_at) filter (where status = 'disqualified') as first_disqualified_version_at,
         min(converted_at) filter (where converted_at < {{ business_date() }} + interval 1 day) as crm_converted_at,
         count(*) as versions
 

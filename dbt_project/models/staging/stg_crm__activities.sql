@@ -46,8 +46,12 @@ keyed as (
 
 deduplicated as (
 
-    -- Activities carry no updated_at: the latest delivery of an activity wins.
-    select * from keyed
+    -- Activities carry no updated_at: the latest delivery of an activity wins. The
+    -- date it was first delivered is kept: from then on the warehouse knew it.
+    select
+        *,
+        min(_delivery_date) over (partition by activity_id) as _first_delivery_date
+    from keyed
     qualify row_number() over (
         partition by activity_id
         order by _delivery_date desc, _source_file desc, _source_row desc

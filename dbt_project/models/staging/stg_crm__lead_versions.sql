@@ -1,6 +1,6 @@
 {#-
     Every distinct version of every lead: one row per (lead_id, updated_at). The base
-    of point-in-time work (lead_features) and of stg_crm__leads. Personal columns are
+    of point-in-time work (int_lead_versions_classified). Personal columns are
     hashed here (macros/pii.sql); nothing past raw ever sees them in clear text.
 -#}
 {%- set columns = crm_source_columns('leads', required=['lead_id', 'created_at', 'updated_at', 'source', 'status']) -%}
@@ -69,8 +69,13 @@ keyed as (
 deduplicated as (
 
     -- One row per version: a version delivered more than once (a repeated or
-    -- corrected delivery) keeps the latest delivery, then file, then row.
-    select * from keyed
+    -- corrected delivery) keeps the latest delivery, then file, then row, and the
+    -- date it was first delivered: from then on the warehouse knew it (the
+    -- point-in-time history of lead_features asks what was known on each date).
+    select
+        *,
+        min(_delivery_date) over (partition by lead_id, updated_at) as _first_delivery_date
+    from keyed
     qualify row_number() over (
         partition by lead_id, updated_at
         order by _delivery_date desc, _source_file desc, _source_row desc

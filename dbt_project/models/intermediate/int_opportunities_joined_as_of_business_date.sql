@@ -1,6 +1,7 @@
 {#-
     Every opportunity as it stood at the end of the business date (its latest version
-    updated by then), with its account, its rep, its stage periods and closing facts.
+    updated by then), joined to its account, its owning rep and its stage periods, with
+    the closing facts derived from them (closed_at, days_open, stage_changes).
     Computing it as of the business date keeps a backfill from seeing later changes.
 -#}
 {%- set closed_stages = var('won_stages') + var('lost_stages') -%}
