@@ -25,6 +25,7 @@ from ml.registry.aliases import alias_version, notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
     TrainingOutcome,
+    champion_for,
     clean_interrupted,
     registered_for,
     training_due,
@@ -88,6 +89,8 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     with duckdb.connect(str(settings.work_warehouse)) as con:
         champion, moves = notice_manual_moves(client, con, MODEL_NAME, business_date)
         write_partition(con, PROMOTIONS, moves_frame(moves))
+    # a backfill behind the live champion forecasts with the champion as of its date
+    champion = champion_for(client, MODEL_NAME, business_date, champion)
     alias, version = CHAMPION, champion
     if champion is None:
         # No version has passed the gate yet (a first model outside the coverage band,
@@ -161,5 +164,5 @@ def _train_if_due(
     reason = training_due(client, MODEL_NAME, business_date, config.retrain_every_days)
     if reason is None:
         return f"not due for {business_date}"
-    trigger = NO_CHAMPION if reason == "no champion" else SCHEDULE
+    trigger = NO_CHAMPION if reason.startswith("no champion") else SCHEDULE
     return f"{reason}: {train_and_gate(business_date, trigger, settings, config, inputs).summary}"

@@ -31,7 +31,12 @@ from ml.monitoring.config import drift_config
 from ml.monitoring.tables import last_retraining_requested, write_night
 from ml.registry.aliases import alias_version, notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
-from ml.registry.lifecycle import TrainingOutcome, clean_interrupted, training_due
+from ml.registry.lifecycle import (
+    TrainingOutcome,
+    champion_for,
+    clean_interrupted,
+    training_due,
+)
 from ml.registry.tracking import CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring
@@ -76,7 +81,7 @@ def train_lead_model_if_due(business_date: date, settings: Settings | None = Non
     )
     if reason is None:
         return f"not due for {business_date}"
-    trigger = NO_CHAMPION if reason == "no champion" else SCHEDULE
+    trigger = NO_CHAMPION if reason.startswith("no champion") else SCHEDULE
     return f"{reason}: {train_and_gate(business_date, trigger, settings, config).summary}"
 
 
@@ -113,6 +118,8 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
     with duckdb.connect(str(settings.work_warehouse)) as con:
         champion, moves = notice_manual_moves(client, con, MODEL_NAME, business_date)
         write_partition(con, PROMOTIONS, moves_frame(moves))
+        # a backfill behind the live champion scores with the champion as of its date
+        champion = champion_for(client, MODEL_NAME, business_date, champion)
         leads = data.read_open_leads(con, business_date)
         if champion is None:
             labelled, _ = data.read_labelled_rows(con, settings.landing, business_date, config)
@@ -176,7 +183,10 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
     import mlflow
 
     client = mlflow.MlflowClient()
-    champion = alias_version(client, MODEL_NAME, CHAMPION)
+    # the model that scored this date: the champion as of it (a backfill behind the live one)
+    champion = champion_for(
+        client, MODEL_NAME, business_date, alias_version(client, MODEL_NAME, CHAMPION)
+    )
     with duckdb.connect(str(settings.work_warehouse)) as con:
         scores = con.execute(
             "select lead_id, score_date, conversion_probability, model_version "

@@ -105,22 +105,55 @@ def clean_interrupted(client, model_name: str) -> list[str]:
     return done
 
 
+def trained_for(client, model_name: str, version: str | None) -> date | None:
+    """The business date ``version`` was trained for (its ``business_date`` tag), or None."""
+    if version is None:
+        return None
+    tag = client.get_model_version(model_name, version).tags.get("business_date")
+    return date.fromisoformat(tag) if tag else None
+
+
+def champion_for(client, model_name: str, business_date: date, champion: str | None) -> str | None:
+    """The version that serves ``business_date``: the live ``champion`` (as resolved by the
+    caller), unless it was trained for a later date. A backfill behind it must not score
+    with a model that learnt from its future, so it gets the newest version trained for
+    a date on or before ``business_date`` that its gate promoted, or None (no champion
+    as of that date: it trains its own, or falls back as a fresh install would)."""
+    if champion is None:
+        return None
+    live_date = trained_for(client, model_name, champion)
+    if live_date is None or live_date <= business_date:
+        return champion
+    earlier = [
+        (date.fromisoformat(v.tags["business_date"]), int(v.version))
+        for v in complete_versions(client, model_name)
+        if v.tags.get("validation_status") == "promoted"
+        and date.fromisoformat(v.tags["business_date"]) <= business_date
+    ]
+    return str(max(earlier)[1]) if earlier else None
+
+
 def training_due(client, model_name: str, business_date: date, every_days: int) -> str | None:
     """Why a training is due for ``business_date``, or None when it is not.
 
     Not due when a complete version was already trained for this very date (a re-run of
-    the night must not register a second one). Otherwise due without a champion, and
-    when the newest version is ``every_days`` old. Versions carry their
-    ``business_date`` tag.
+    the night must not register a second one). Otherwise due without a champion as of
+    the date (:func:`champion_for`), and when the newest version trained for a date on
+    or before it is ``every_days`` old. Versions carry their ``business_date`` tag; a
+    version trained for a later date never counts (a backfill must not learn from its
+    future), so running dates in any order trains the same models.
     """
     trained = [
         date.fromisoformat(v.tags["business_date"]) for v in complete_versions(client, model_name)
     ]
     if business_date in trained:
         return None
-    latest = max(trained, default=None)
-    if alias_version(client, model_name, CHAMPION) is None:
+    champion = alias_version(client, model_name, CHAMPION)
+    if champion is None:
         return "no champion"
+    if champion_for(client, model_name, business_date, champion) is None:
+        return f"no champion as of {business_date}"
+    latest = max((t for t in trained if t <= business_date), default=None)
     if latest is not None and (business_date - latest).days < every_days:
         return None
     return f"last trained for {latest}, retraining every {every_days} days"
@@ -140,22 +173,43 @@ def gate_new_version(
     promote it if the gate says so, the verdict tagged on the version. Returns the
     verdict and the moves made, for the calling step to record.
 
+    A backfill (``business_date`` before the date the live champion was trained for) is
+    gated against the champion as of its date (:func:`champion_for`) and moves no alias:
+    the live aliases stay with the newer model, and the verdict on the version is what
+    later runs of that date read.
+
     ``decide`` takes the champion's version (None without one) and returns the verdict.
     """
+    live = alias_version(client, model_name, CHAMPION)
+    as_of = champion_for(client, model_name, business_date, live)
+    if live is not None and as_of != live:
+        decision = decide(as_of)
+        _tag_verdict(client, model_name, version, decision)
+        log.info(
+            "%s v%s trained for %s, before the live champion v%s's date: gated against %s, "
+            "no alias moved (%s)",
+            model_name, version, business_date, live,
+            f"v{as_of}" if as_of else "no champion", decision.reason,
+        )  # fmt: skip
+        return decision, []
     moves = [move_alias(client, model_name=model_name, alias=CHALLENGER, version=version,
                         action=history.CHALLENGER, moved_by=f"training ({trigger})",
                         reason=f"trained for {business_date}", run_date=business_date)]  # fmt: skip
     champion, noticed = notice_manual_moves(client, con, model_name, business_date)
     moves += noticed
     decision = decide(champion)
-    client.set_model_version_tag(model_name, version, "gate_decision", decision.reason)
-    status = "promoted" if decision.promote else "rejected"
-    client.set_model_version_tag(model_name, version, "validation_status", status)
+    _tag_verdict(client, model_name, version, decision)
     if decision.promote:
         moves.append(move_alias(client, model_name=model_name, alias=CHAMPION, version=version,
                                 action=history.PROMOTE, moved_by=f"promotion gate ({trigger})",
                                 reason=decision.reason, run_date=business_date))  # fmt: skip
     return decision, moves
+
+
+def _tag_verdict(client, model_name: str, version: str, decision: GateDecision) -> None:
+    client.set_model_version_tag(model_name, version, "gate_decision", decision.reason)
+    status = "promoted" if decision.promote else "rejected"
+    client.set_model_version_tag(model_name, version, "validation_status", status)
 
 
 def tag_version(client, model_name: str, version: str, tags: dict[str, str]) -> None:

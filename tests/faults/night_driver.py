@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 
+from ml.actions.steps import write_next_best_actions
 from ml.forecasting.steps import forecast_revenue
 from ml.lead_scoring.steps import score_open_leads, train_lead_model_if_due
 from ml.warehouse import runs as monitoring
@@ -35,6 +36,7 @@ def main(business_date: date) -> None:
     try:  # nightly_lead_scoring; its publish task runs whatever happened (all_done)
         train_lead_model_if_due(business_date)
         score_open_leads(business_date)
+        write_next_best_actions(business_date)
     finally:
         publish_night_if_complete(business_date, monitoring.LEAD_SCORING_STAGE)
     try:  # nightly_revenue_forecast; likewise

@@ -44,6 +44,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DRIVER = Path(__file__).with_name("night_driver.py")
 D1, D2 = date(2025, 3, 30), date(2025, 3, 31)  # the last two days of the landing zone
+# Thresholds low enough that D1's lead model passes its gate on this small landing zone:
+# the reversed order then meets a real champion trained for a later date.
+CONFIG = """\
+lead_scoring:
+  label_window_days: 30
+  min_mature_leads: 300
+  min_converted_leads: 30
+  min_comparison_rows: 50
+  xgboost: {n_estimators: 60}
+forecasting: {use_lstm: false}
+"""
 KILL_POINTS = ("ingest:done", "lead_scoring:scoring", "registry:registered", "publish:copied")
 # One row per date in each; only these columns differ by nature from run to run.
 PER_DATE = {
@@ -120,7 +131,7 @@ def date_fingerprints(path: Path, business_date: date, numbered: bool = True) ->
     """Row count and digest of every mart (built as of the date) and of the date's rows
     of every per-date table, read from the published file. ``numbered=False`` leaves
     out the forecaster's registry number, which depends on the order models were
-    registered in (see :func:`forecaster_trained_for`)."""
+    registered in (see :func:`model_trained_for`)."""
     with duckdb.connect(str(path), read_only=True) as con:
         marts = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'"
@@ -129,6 +140,8 @@ def date_fingerprints(path: Path, business_date: date, numbered: bool = True) ->
         for table, (column, exclude) in PER_DATE.items():
             if not numbered and table == "ml.revenue_forecasts":
                 exclude = "exclude (forecast_at, model_version)"
+            if not numbered and table == "ml.lead_scores":
+                exclude = "exclude (scored_at, model_version)"
             queries[table] = f"select * {exclude} from {table} where {column} = '{business_date}'"
         return {
             name: con.execute(
@@ -139,17 +152,28 @@ def date_fingerprints(path: Path, business_date: date, numbered: bool = True) ->
         }
 
 
-def forecaster_trained_for(home: Path, business_date: date) -> str:
-    """The business date the forecaster behind the date's published forecasts was trained for."""
+def model_trained_for(home: Path, business_date: date, model: str) -> str:
+    """The business date the model version behind the date's published rows was trained
+    for (``lead_scoring``: its lead scores, ``revenue_forecast``: its forecasts)."""
+    table, column = {
+        "lead_scoring": ("ml.lead_scores", "score_date"),
+        "revenue_forecast": ("ml.revenue_forecasts", "forecast_date"),
+    }[model]
     with duckdb.connect(str(published(home)), read_only=True) as con:
         versions = con.execute(
-            "select distinct model_version from ml.revenue_forecasts where forecast_date = ?",
+            f"select distinct model_name, model_version from {table} where {column} = ?",
             [business_date],
         ).fetchall()
-    assert len(versions) == 1, versions
+    assert versions and len(versions) == 1 and versions[0][0] == model, versions
     uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    return client.get_model_version("revenue_forecast", versions[0][0]).tags["business_date"]
+    return client.get_model_version(model, versions[0][1]).tags["business_date"]
+
+
+def live_champion_trained_for(home: Path, model: str) -> str:
+    uri = f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    return client.get_model_version_by_alias(model, "champion").tags["business_date"]
 
 
 def late_rows(home: Path, late: dict[str, str]) -> list[tuple]:
@@ -213,6 +237,8 @@ def story(tmp_path_factory):
     seen: dict = {"late": deliver_late(home / "landing")}
     fresh = tmp_path_factory.mktemp("faults_reversed") / "home"
     shutil.copytree(home / "landing", fresh / "landing")
+    for each in (home, fresh):
+        (each / "salespipe.yml").write_text(CONFIG)
 
     first = night(home, D1)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -255,9 +281,12 @@ def story(tmp_path_factory):
         "fingerprints": date_fingerprints(published(fresh), D1, numbered=False),
         "late_rows": late_rows(fresh, seen["late"]),
         "publication": publication(fresh),
-        "forecaster": forecaster_trained_for(fresh, D1),
+        "forecaster": model_trained_for(fresh, D1, "revenue_forecast"),
+        "lead_model": model_trained_for(fresh, D1, "lead_scoring"),
+        "live_lead_model": live_champion_trained_for(fresh, "lead_scoring"),
     }
-    seen["reference_forecaster"] = forecaster_trained_for(home, D1)  # D1's rows are D1's
+    seen["reference_forecaster"] = model_trained_for(home, D1, "revenue_forecast")
+    seen["reference_lead_model"] = model_trained_for(home, D1, "lead_scoring")
     return seen
 
 
@@ -333,6 +362,9 @@ def test_d2_then_d1_on_a_fresh_install_gives_the_same_d1_as_the_night_itself(sto
     assert actual == expected
     assert reversed_["publication"]["meta"] == (str(D1), "complete")
     assert reversed_["publication"]["runs"] == {str(D1): "success", str(D2): "success"}
-    # Registry numbers follow the order of registration; D1's forecasts come from a
-    # forecaster trained for D1 in both orders.
+    # Registry numbers follow the order of registration; D1's scores and forecasts come
+    # from models trained for D1 in both orders. In the reversed order the live champion
+    # was trained for D2: the backfill of D1 trained its own, and left the live alias alone.
     assert reversed_["forecaster"] == story["reference_forecaster"] == str(D1)
+    assert reversed_["lead_model"] == story["reference_lead_model"] == str(D1)
+    assert reversed_["live_lead_model"] == str(D2)
