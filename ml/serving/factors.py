@@ -78,8 +78,8 @@ def _writer(column: pd.Series):
             if math.isnan(value):
                 return "missing"
             if value == np.round(value):
-                return "{:.0f}".format(np.round(value))
-            return "{:g}".format(value)
+                return f"{np.round(value):.0f}"
+            return f"{value:g}"
 
         return number
 

@@ -1,6 +1,7 @@
 """Online lead features from the nightly's own SQL: dbt compiles the warehouse models that
 ``marts.lead_features`` is built from, once, and every request runs that compiled SQL on
-a throwaway in-memory DuckDB holding only the request's leads and activities.
+an in-memory DuckDB (one per worker thread, kept open) holding only the request's leads
+and activities.
 
 Nothing here restates a feature. The SQL is dbt's output for the project's models
 (staging -> intermediate -> ``lead_features``, with the ``lead_feature_ctes`` macro), with
@@ -60,7 +61,7 @@ class FeatureSql:
     incremental: bool
 
     # One in-memory database per worker thread, kept open for this champion: its raw
-    # tables, the upstream models as views and the final query prepared, for the last
+    # tables and the models prepared as one statement (:meth:`statement`) for the last
     # as-of date it served. A request only replaces the raw rows and executes.
     _local: threading.local = field(
         default_factory=threading.local, init=False, repr=False, compare=False
@@ -107,7 +108,7 @@ class FeatureSql:
         return sql.replace(f"date '{SENTINEL_DATE}'", literal)
 
     def _connection(self, as_of: date, pii_key: str) -> duckdb.DuckDBPyConnection:
-        """This thread's database, with the views dated ``as_of`` (made on first use)."""
+        """This thread's database, its statement prepared for ``as_of`` (made on first use)."""
         state = self._local.__dict__
         con = state.get("con")
         if con is None or state.get("pii_key") != pii_key:
@@ -129,9 +130,7 @@ class FeatureSql:
         if state.get("as_of") != as_of:
             if "as_of" in state:
                 con.execute("deallocate prepare salespipe_lead_features")
-            con.execute(
-                f"prepare salespipe_lead_features as {self.statement(as_of)}"
-            )
+            con.execute(f"prepare salespipe_lead_features as {self.statement(as_of)}")
             state["as_of"] = as_of
         return con
 

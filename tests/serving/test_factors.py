@@ -40,7 +40,9 @@ def test_edge_values_write_as_the_batch_writes_them(k):
         }
     )
     features = list(inputs.columns)
-    contributions = rng.normal(size=(n, len(features))) * rng.choice([1e-7, 1e-4, 0.3, 5], n)[:, None]
+    contributions = (
+        rng.normal(size=(n, len(features))) * rng.choice([1e-7, 1e-4, 0.3, 5], n)[:, None]
+    )
     contributions[::7] = 0.0  # rows without any factor
     contributions[3, :3] = 0.25  # ties
     margin = contributions.sum(axis=1) - 1.2
