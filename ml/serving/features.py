@@ -10,7 +10,7 @@ sentinel date (:data:`SENTINEL_DATE`) that each request replaces by its ``as_of`
 the only place the date appears in the SQL (``macros/business_date.sql`` renders it as
 ``date 'YYYY-MM-DD'``). The mart is compiled in its incremental form (one as-of date), as
 every night after the first runs it; the first night's full build gives the same rows
-for the business date, which ``tests/serving/test_exactness.py`` proves against the batch.
+for the business date, which ``tests/serving/test_scoring_api.py`` proves against the batch.
 """
 
 from __future__ import annotations
