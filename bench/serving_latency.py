@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--port", type=int, default=18_090)
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     home = args.home.resolve()
     work = home / "warehouse" / "work" / "salespipe_work.duckdb"
     with duckdb.connect(str(work), read_only=True) as con:
@@ -125,6 +126,8 @@ def main() -> None:
         "api_batch_leads_per_s": args.batch_size / statistics.median(batch_times),
         "bare_batch_leads_per_s": args.batch_size / statistics.median(bare_batch),
         "cpus": os.cpu_count(),
+        # 1-minute load average before and after: the machine may be shared
+        "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
@@ -138,6 +141,7 @@ def main() -> None:
         ("batch of 1,000", row["api_batch_leads_per_s"], row["bare_batch_leads_per_s"], "leads/s"),
     ):
         print(f"| {name} | {api:,.1f} {unit} | {bare:,.1f} {unit} | {api / bare:,.2f}x |")
+    print(f"load average (1 min) before/after: {row['load_1min'][0]} / {row['load_1min'][1]}")
 
 
 def bare_model(home: Path, as_of: date, version: str, single: int, size: int):

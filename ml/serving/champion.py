@@ -55,6 +55,10 @@ def load_champion(settings: Settings, version: str) -> LoadedChampion:
     from ml.lead_scoring.pyfunc import load_lead_model
 
     model = load_lead_model(f"models:/{MODEL_NAME}/{version}")
+    if hasattr(model.estimator, "get_booster"):
+        # A request is a few rows: one thread, not the start-up of a pool per prediction
+        # (contributions of a row do not depend on how many threads compute them).
+        model.estimator.get_booster().set_param({"nthread": 1})
     custom = tuple(c for c in model.spec.columns if c.startswith("attr_"))
     return LoadedChampion(MODEL_NAME, version, model, compile_feature_sql(settings, custom))
 

@@ -1,8 +1,10 @@
 """Scoring leads online exactly as the nightly batch does.
 
 Features: the nightly's compiled dbt SQL on the request's rows (:mod:`ml.serving.features`).
-Probabilities and factors: :func:`ml.lead_scoring.steps.score_with_model` and
-:func:`ml.lead_scoring.factors.factors_json`, the functions the batch calls. Stale flag:
+Probabilities: the steps of :func:`ml.lead_scoring.steps.score_with_model`, the batch's
+(``model_inputs``, the model's exact contributions, their sum and the sigmoid). Factors:
+:mod:`ml.serving.factors`, the batch's selection as objects, proven byte-identical to
+:func:`ml.lead_scoring.factors.factors_json` by ``tests/serving/test_factors.py``. Stale flag:
 :func:`ml.lead_scoring.score.stale_leads`. Percentile and grade: against the scores of
 the latest night on or before the as-of date in the published warehouse
 (:mod:`ml.serving.population`).
@@ -10,7 +12,6 @@ the latest night on or before the as-of date in the published warehouse
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from dataclasses import dataclass
@@ -22,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.factors import factors_json
+from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.score import stale_leads
-from ml.lead_scoring.steps import score_with_model
 from ml.serving.champion import ChampionHolder, LoadedChampion
+from ml.serving.factors import factor_documents
 from ml.serving.population import Population, place
 
 
@@ -112,8 +113,16 @@ class OnlineScorer:
             if lead_id not in by_id.index:
                 raise NotOpenError(index, lead_id, _why_not_open(leads.iloc[index], as_of))
         features = by_id.loc[list(leads["lead_id"])].reset_index(drop=True)
-        probability, long = score_with_model(champion.model, features, self.config.top_factors)
-        factors = factors_json(long, len(features))
+        # score_with_model's steps, with the factors built as objects (ml.serving.factors)
+        model_in = model_inputs(features, champion.model.spec)
+        if len(model_in):
+            contributions, bias = champion.model.contributions(model_in)
+            margin = contributions.sum(axis=1) + bias
+            probability = 1.0 / (1.0 + np.exp(-margin))
+            factors = factor_documents(contributions, model_in, champion.model.spec.columns,
+                                       self.config.top_factors, margin)  # fmt: skip
+        else:
+            probability, factors = np.array([]), []
         stale = stale_leads(features, self.config.stale_after_days)
         lead_ids = features["lead_id"].to_numpy(dtype=object)
         percentile, grade = place(
@@ -131,7 +140,7 @@ class OnlineScorer:
                 "score": int(np.rint(probability[i] * 100)),
                 "percentile": None if np.isnan(percentile[i]) else float(percentile[i]),
                 "grade": grade[i],
-                "top_factors": json.loads(factors[i]),
+                "top_factors": factors[i],
                 "model_name": champion.model_name,
                 "model_version": champion.version,
                 "scoring_method": "model",
