@@ -20,6 +20,10 @@ from ml.contract import LANDING_TABLES
 MIN_RATIO = 0.5
 # Below this many rows last night a table is too small for a ratio to mean anything.
 MIN_ROWS = 20
+# Marts with one partition per date: what tells a short night is the night's own
+# partition, not the whole table, whose size depends on which other nights ran (a rerun
+# of an earlier date drops the later partitions it would not have had).
+DATE_PARTITION_COLUMNS = ("as_of_date", "snapshot_date")
 
 
 class PublishGuardError(RuntimeError):
@@ -32,9 +36,21 @@ def guard_counts(con: duckdb.DuckDBPyConnection, business_date: date) -> dict[st
         "select table_schema, table_name from information_schema.tables "
         "where table_schema in ('marts', 'raw') order by 1, 2"
     ).fetchall()
+    partitioned = dict(
+        con.execute(
+            "select table_name, any_value(column_name) from information_schema.columns "
+            "where table_schema = 'marts' and column_name in ? group by table_name",
+            [list(DATE_PARTITION_COLUMNS)],
+        ).fetchall()
+    )
     counts: dict[str, int] = {}
     for schema, name in tables:
-        if schema == "marts":
+        if schema == "marts" and name in partitioned:
+            counts[f"marts.{name} (as of the business date)"] = con.execute(
+                f'select count(*) from marts."{name}" where "{partitioned[name]}" = ?',
+                [business_date],
+            ).fetchone()[0]
+        elif schema == "marts":
             counts[f"marts.{name}"] = con.execute(
                 f'select count(*) from marts."{name}"'
             ).fetchone()[0]
@@ -63,10 +79,18 @@ def check_against_last_night(
     if not last:
         return []
     before = last.get("guard_counts") or {}
+    # A table counted another way tonight (a whole mart then, its date's partition now,
+    # after an upgrade) is not comparable with itself; a table gone altogether still is.
+    tonight_tables = {table.split(" (")[0] for table in tonight}
+    comparable = {
+        table: count
+        for table, count in before.items()
+        if table in tonight or table.split(" (")[0] not in tonight_tables
+    }
     short = [
         f"{table} has {tonight.get(table, 0):,} rows for {business_date}, against "
         f"{count:,} in the last published night ({last['business_date']})"
-        for table, count in before.items()
+        for table, count in comparable.items()
         if count >= MIN_ROWS and tonight.get(table, 0) < MIN_RATIO * count
     ]
     if short and not force:
