@@ -2,8 +2,9 @@
 
 A wrong ``--date`` (before the data starts), a half-delivered export or a broken
 mapping all build a warehouse that is valid but nearly empty; publishing it would empty
-what BI tools read. So before a night goes further, the row count of every mart, and of
-every raw table's deliveries up to the business date, is compared with the counts the
+what BI tools read. So before a night goes further, the row count of every mart (of a
+mart partitioned by date, the business date's partition), and of every raw table's
+deliveries up to the business date, is compared with the counts the
 last published night recorded in its manifest. A count below ``MIN_RATIO`` of the last
 one stops the night; ``--force-publish`` (``SALESPIPE_FORCE_PUBLISH=1``) lets it through
 when the drop is real (a backfill of an early date, a CRM that did shrink).
