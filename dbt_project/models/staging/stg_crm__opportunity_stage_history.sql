@@ -41,8 +41,12 @@ keyed as (
 
 deduplicated as (
 
-    -- The same change delivered again keeps the latest delivery.
-    select * from keyed
+    -- The same change delivered again keeps the latest delivery, and the date it was
+    -- first delivered: from then on the warehouse knew it (point-in-time history).
+    select
+        *,
+        min(_delivery_date) over (partition by opportunity_id, changed_at) as _first_delivery_date
+    from keyed
     qualify row_number() over (
         partition by opportunity_id, changed_at
         order by _delivery_date desc, _source_file desc, _source_row desc

@@ -53,7 +53,12 @@ keyed as (
 
 deduplicated as (
 
-    select * from keyed
+    -- The same version delivered again keeps its latest values, and the date it was
+    -- first delivered: from then on the warehouse knew it (point-in-time history).
+    select
+        *,
+        min(_delivery_date) over (partition by opportunity_id, updated_at) as _first_delivery_date
+    from keyed
     qualify row_number() over (
         partition by opportunity_id, updated_at
         order by _delivery_date desc, _source_file desc, _source_row desc

@@ -1,7 +1,10 @@
 {#-
-    Every version of every opportunity as a validity interval, so a mart can read any
-    opportunity's state on any date: the version with
-    valid_from < date + 1 day and (valid_to is null or valid_to >= date + 1 day).
+    Every version of every opportunity as a validity interval of what the warehouse
+    knew, so a mart can read any opportunity's state on any date as it was known then:
+    the version with valid_from < date + 1 day and (valid_to is null or valid_to >=
+    date + 1 day). A version is known from the later of its updated_at and its first
+    delivery, until a newer version (by updated_at) became known; one delivered so late
+    that a newer version was already known is never current (valid_to <= valid_from).
     Each version also carries what its history shows up to then: how often and by how
     many days the close date was pushed, the first amount, and whether it is closed.
     Only versions updated by the end of the business date are used.
@@ -33,8 +36,12 @@ ordered as (
 
     select
         opportunity_id,
-        updated_at as valid_from,
-        lead(updated_at) over (partition by opportunity_id order by updated_at) as valid_to,
+        updated_at,
+        greatest(updated_at, cast(_first_delivery_date as timestamp)) as valid_from,
+        min(greatest(updated_at, cast(_first_delivery_date as timestamp))) over (
+            partition by opportunity_id order by updated_at
+            rows between 1 following and unbounded following
+        ) as valid_to,
         created_at,
         account_id,
         owner_rep_id,
@@ -83,6 +90,7 @@ final as (
 
     select
         pushes.opportunity_id,
+        pushes.updated_at,
         pushes.valid_from,
         pushes.valid_to,
         pushes.created_at,
@@ -101,10 +109,10 @@ final as (
         pushes.is_closed,
         pushes.is_won,
         cast(sum(case when pushes.is_close_date_push then 1 else 0 end) over (
-            partition by pushes.opportunity_id order by pushes.valid_from rows unbounded preceding
+            partition by pushes.opportunity_id order by pushes.updated_at rows unbounded preceding
         ) as integer) as close_date_pushes,
         cast(sum(pushes.days_pushed) over (
-            partition by pushes.opportunity_id order by pushes.valid_from rows unbounded preceding
+            partition by pushes.opportunity_id order by pushes.updated_at rows unbounded preceding
         ) as integer) as close_date_days_pushed
 
     from pushes

@@ -122,7 +122,8 @@ deal_activity_days as (
 
     select
         opportunity_id,
-        cast(occurred_at as date) as activity_date,
+        -- counted from the day the warehouse knew it (a late delivery is not history)
+        greatest(cast(occurred_at as date), _first_delivery_date) as activity_date,
         count(*) as activities
     from activities
     where opportunity_id is not null
@@ -134,7 +135,8 @@ account_activity_days as (
 
     select
         account_id,
-        cast(occurred_at as date) as activity_date,
+        -- counted from the day the warehouse knew it (a late delivery is not history)
+        greatest(cast(occurred_at as date), _first_delivery_date) as activity_date,
         count(*) as activities
     from activities
     where account_id is not null

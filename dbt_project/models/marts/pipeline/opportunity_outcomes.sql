@@ -18,8 +18,8 @@ first_versions as (
 
     select
         opportunity_id,
-        arg_min(close_date, valid_from) as first_close_date,
-        arg_min(amount_in_default_currency, valid_from) as first_amount_in_default_currency
+        arg_min(close_date, updated_at) as first_close_date,
+        arg_min(amount_in_default_currency, updated_at) as first_amount_in_default_currency
     from {{ ref('int_opportunity_versions_sequenced') }}
     group by opportunity_id
 
