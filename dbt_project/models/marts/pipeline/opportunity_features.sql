@@ -35,6 +35,23 @@ stage_periods as (
 
 ),
 
+account_versions as (
+
+    -- each account version with the time the warehouse knew it, until a newer one was
+    -- known: a row for as-of date D shows the account as known at the end of D
+    select
+        account_id,
+        industry,
+        employees,
+        greatest(updated_at, cast(_first_delivery_date as timestamp)) as known_from,
+        min(greatest(updated_at, cast(_first_delivery_date as timestamp))) over (
+            partition by account_id order by updated_at
+            rows between 1 following and unbounded following
+        ) as known_to
+    from {{ ref('stg_crm__account_versions') }}
+
+),
+
 activities as (
 
     select * from {{ ref('stg_crm__activities') }}
@@ -216,8 +233,8 @@ final as (
         open_deals.lead_id,
         open_deals.product,
         open_deals.region,
-        open_deals.account_industry,
-        open_deals.account_employees,
+        account_as_of.industry as account_industry,
+        account_as_of.employees as account_employees,
         open_deals.stage,
         open_deals.stage_order as stage_index,
         date_diff('day', cast(coalesce(current_stage_entered.stage_entered_at, open_deals.created_at) as date), open_deals.as_of_date)
@@ -243,6 +260,10 @@ final as (
         owner_record.owner_win_rate
 
     from open_deals
+    left join account_versions as account_as_of
+        on account_as_of.account_id = open_deals.account_id
+        and account_as_of.known_from < open_deals.as_of_date + interval 1 day
+        and (account_as_of.known_to is null or account_as_of.known_to >= open_deals.as_of_date + interval 1 day)
     left join current_stage_entered
         on open_deals.as_of_date = current_stage_entered.as_of_date
         and open_deals.opportunity_id = current_stage_entered.opportunity_id
