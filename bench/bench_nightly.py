@@ -49,7 +49,9 @@ STAGE_CODE = {
         "import duckdb, sys, pathlib\n"
         "landing = pathlib.Path(sys.argv[1])\n"
         "con = duckdb.connect(sys.argv[2])\n"
-        "for folder in sorted(p for p in landing.iterdir() if p.is_dir()):\n"
+        # _truth (the generator's answer key) and _generator.json are not deliveries.
+        "for folder in sorted(p for p in landing.iterdir() if p.is_dir()\n"
+        "                     and not p.name.startswith('_')):\n"
         "    pattern = str(folder / '*' / '*.csv')\n"
         "    con.execute(f'create table {folder.name} as select * from read_csv('\n"
         "                f'{pattern!r}, all_varchar=true, union_by_name=true)')\n"
