@@ -36,9 +36,10 @@ from ml.warehouse.quarantine import (
     split_batch,
 )
 from ml.warehouse.raw_layer import (
+    FileRecord,
     add_new_columns,
     ensure_raw_schema,
-    record_file,
+    record_files,
     withdraw_removed_rejections,
 )
 from ml.warehouse.reading import FileRead, read_delivery
@@ -225,10 +226,13 @@ def _load_batch(
                     [item.delivery.relative_path],
                 )  # fmt: skip
         counts = _check_and_insert(con, read, summary, suites)
-        for item, status, result in read:
-            _record_file(
-                con, item, status, result, counts.get(item.delivery.relative_path), summary
-            )
+        record_files(
+            con,
+            [
+                _record_file(item, status, result, counts.get(item.delivery.relative_path), summary)
+                for item, status, result in read
+            ],
+        )
 
 
 def _check_and_insert(
@@ -269,13 +273,13 @@ def _check_and_insert(
 
 
 def _record_file(
-    con: duckdb.DuckDBPyConnection,
     item: _Pending,
     status: str,
     result: FileRead,
     counts: FileCounts | None,
     summary: IngestSummary,
-) -> None:
+) -> FileRecord:
+    """The file's ledger record, with its counts added to the night's summary."""
     delivery, path = item.delivery, item.delivery.relative_path
     counts = counts or FileCounts()
     table = summary.tables.setdefault(delivery.table, TableCounts())
@@ -297,7 +301,7 @@ def _record_file(
             path,
             ", ".join(result.unexpected_columns),
         )
-    record_file(
-        con, path, delivery.table, delivery.delivery_date, item.sha, status,
+    return FileRecord(
+        path, delivery.table, delivery.delivery_date, item.sha, status,
         summary.business_date, result, counts,
     )  # fmt: skip

@@ -10,10 +10,12 @@ created by it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from ml.catalog import add_text_columns
 from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
@@ -84,43 +86,79 @@ def add_new_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str]
             log.info("raw.%s: new column %s", table, name)
 
 
-def record_file(
-    con: duckdb.DuckDBPyConnection,
-    path: str,
-    table: str,
-    delivery_date: date,
-    sha: str,
-    status: str,
-    business_date: date | None,
-    result: FileRead,
-    counts: FileCounts,
-) -> None:
-    """Keep one delivery file's status and counts in the ledger, and its rows per rule."""
-    con.execute(
-        """
-        insert or replace into raw._ingested_files (path, table_name, delivery_date, sha256,
-            row_count, status, ingested_at, business_date, rows_delivered, rows_quarantined,
-            problem, reason, unexpected_columns)
-        values (?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            path,
-            table,
-            delivery_date,
-            sha,
-            counts.loaded,
-            status,
-            business_date,
-            result.rows_delivered,
-            counts.quarantined,
-            result.problem,
-            result.reason,
-            ", ".join(result.unexpected_columns),
-        ],
+@dataclass(frozen=True)
+class FileRecord:
+    """One delivery file's line in the ledger: what became of it, and its rows per rule."""
+
+    path: str
+    table: str
+    delivery_date: date
+    sha: str
+    status: str
+    business_date: date | None
+    result: FileRead
+    counts: FileCounts
+
+
+def record_files(con: duckdb.DuckDBPyConnection, records: list[FileRecord]) -> None:
+    """Keep each file's status and counts in the ledger, and its rows per rule.
+
+    A few statements for a whole batch: a statement per file cost about 11 ms, which made
+    the ledger a minute of a first night's ingest of 5,000 daily files.
+    """
+    if not records:
+        return
+    files = pa.table(
+        {
+            "path": pa.array([r.path for r in records], pa.string()),
+            "table_name": pa.array([r.table for r in records], pa.string()),
+            "delivery_date": pa.array([r.delivery_date for r in records], pa.date32()),
+            "sha256": pa.array([r.sha for r in records], pa.string()),
+            "row_count": pa.array([r.counts.loaded for r in records], pa.int64()),
+            "status": pa.array([r.status for r in records], pa.string()),
+            "business_date": pa.array([r.business_date for r in records], pa.date32()),
+            "rows_delivered": pa.array([r.result.rows_delivered for r in records], pa.int64()),
+            "rows_quarantined": pa.array([r.counts.quarantined for r in records], pa.int64()),
+            "problem": pa.array([r.result.problem for r in records], pa.string()),
+            "reason": pa.array([r.result.reason for r in records], pa.string()),
+            "unexpected_columns": pa.array(
+                [", ".join(r.result.unexpected_columns) for r in records], pa.string()
+            ),
+        }
     )
-    con.execute("delete from raw._ingested_file_rules where path = ?", [path])
-    if counts.rules:
-        con.executemany(
-            "insert into raw._ingested_file_rules values (?, ?, ?)",
-            [[path, rule, rows] for rule, rows in sorted(counts.rules.items())],
+    rules = [
+        (record.path, rule, rows)
+        for record in records
+        for rule, rows in sorted(record.counts.rules.items())
+    ]
+    file_rules = pa.table(
+        {
+            "path": pa.array([path for path, _, _ in rules], pa.string()),
+            "rule": pa.array([rule for _, rule, _ in rules], pa.string()),
+            "rows": pa.array([rows for _, _, rows in rules], pa.int64()),
+        }
+    )
+    con.register("_ledger_files", files)
+    con.register("_ledger_file_rules", file_rules)
+    try:
+        con.execute(
+            """
+            insert or replace into raw._ingested_files (path, table_name, delivery_date,
+                sha256, row_count, status, ingested_at, business_date, rows_delivered,
+                rows_quarantined, problem, reason, unexpected_columns)
+            select path, table_name, delivery_date, sha256, row_count, status,
+                now()::timestamp, business_date, rows_delivered, rows_quarantined, problem,
+                reason, unexpected_columns
+            from _ledger_files
+            """
         )
+        con.execute(
+            "delete from raw._ingested_file_rules where path in (select path from _ledger_files)"
+        )
+        con.execute(
+            "insert into raw._ingested_file_rules (path, rule, rows) "
+            "select path, rule, rows from _ledger_file_rules"
+        )
+    finally:
+        con.unregister("_ledger_files")
+        con.unregister("_ledger_file_rules")
