@@ -15,7 +15,7 @@
   (``grade_cutoffs``, default A >= 50%, B >= 30%, C >= 15%), so a grade means the same
   likelihood every night, whatever the mix (see docs/lead-scoring.md for the choice);
 - ``scoring_method``: ``model`` (a registered champion) or ``prior`` (the documented
-  fallback when none is promoted, see :mod:`ml.lead_scoring.prior`).
+  fallback when none is promoted, see :mod:`ml.lead_scoring.model.prior`).
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig, lead_scoring_config
-from ml.lead_scoring.factors import factors_json, top_factor_rows
 from ml.lead_scoring.features import model_inputs
+from ml.lead_scoring.model.factors import factors_json, top_factor_rows
+from ml.lead_scoring.model.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
 from ml.lead_scoring.monitor import assess_night, performance_history, promotion_auc, run_row
-from ml.lead_scoring.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
 from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame, stale_leads
 from ml.lead_scoring.training import train_and_gate
 from ml.monitoring import save_drift_report
@@ -173,7 +173,7 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
     Drift never blocks scoring. Returns whether retraining is requested (the DAG then
     emits the retraining Asset), a one-line summary and the HTML report's path.
     """
-    from ml.lead_scoring.pyfunc import load_lead_model
+    from ml.lead_scoring.model.pyfunc import load_lead_model
 
     settings = settings or load_settings()
     if not lead_scoring_config(settings).enabled:
@@ -243,7 +243,7 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
 def _score_with_champion(
     leads: pd.DataFrame, version: str, config: LeadScoringConfig
 ) -> tuple[np.ndarray, pd.DataFrame, str, str, str]:
-    from ml.lead_scoring.pyfunc import load_lead_model
+    from ml.lead_scoring.model.pyfunc import load_lead_model
 
     # Load the version the alias resolved to, not the alias again: a hand move between
     # the two would otherwise write one version's number on another's scores.

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.features import LABEL, FeatureSpec, model_inputs
-from ml.lead_scoring.model import LOGISTIC, XGBOOST, LeadModel, fit_logistic, fit_xgboost
+from ml.lead_scoring.model.estimator import LOGISTIC, XGBOOST, LeadModel, fit_logistic, fit_xgboost
 from ml.lead_scoring.split import Split
 from ml.metrics import ClassificationMetrics, classification_metrics
 

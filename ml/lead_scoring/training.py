@@ -113,8 +113,12 @@ def train_and_gate(
             tags["training_window"] = _final_state_window(rows, business_date)
         tags["training_rows"] = kind
         tags["reference_uri"] = _log_reference(
-            best, spec, inputs.iloc[split.train], rows["lead_id"].iloc[split.train],
-            business_date, settings,
+            best,
+            spec,
+            inputs.iloc[split.train],
+            rows["lead_id"].iloc[split.train],
+            business_date,
+            settings,
         )
         version = register_candidate(best, inputs.iloc[split.train], tags)
         with duckdb.connect(str(settings.work_warehouse)) as con:
@@ -187,7 +191,7 @@ def _gate(
     ages = life_point_ages()
     mask = np.ones(len(holdout_y), dtype=bool)
     if champion is not None:
-        from ml.lead_scoring.pyfunc import load_lead_model
+        from ml.lead_scoring.model.pyfunc import load_lead_model
 
         model = load_lead_model(f"models:/{MODEL_NAME}/{champion}")
         seen_until = (

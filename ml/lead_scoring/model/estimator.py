@@ -26,8 +26,13 @@ from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
 from ml.lead_scoring.config import LogisticParams, XGBoostParams
-from ml.lead_scoring.encoding import NumericScaling, Vocabulary, learn_scaling, learn_vocabulary
 from ml.lead_scoring.features import FeatureSpec
+from ml.lead_scoring.model.encoding import (
+    NumericScaling,
+    Vocabulary,
+    learn_scaling,
+    learn_vocabulary,
+)
 
 LOGISTIC, XGBOOST = "logistic_regression", "xgboost"
 

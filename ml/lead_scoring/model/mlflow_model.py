@@ -6,6 +6,6 @@ Python object (its recommended form; cloudpickled classes break across code chan
 
 from mlflow.models import set_model
 
-from ml.lead_scoring.pyfunc import LeadScoringPyfunc
+from ml.lead_scoring.model.pyfunc import LeadScoringPyfunc
 
 set_model(LeadScoringPyfunc())

@@ -1,7 +1,7 @@
 """The lead model as an MLflow pyfunc: any MLflow client can load it and get
 probabilities; salespipe unwraps it to get the exact contributions too.
 
-The fitted :class:`~ml.lead_scoring.model.LeadModel` is stored with joblib as the
+The fitted :class:`~ml.lead_scoring.model.estimator.LeadModel` is stored with joblib as the
 model's ``lead_model`` artifact. Loading it needs the ``ml`` package (the same code
 version, tagged on the model version as ``code_version``).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ml.lead_scoring.model import LeadModel
+from ml.lead_scoring.model.estimator import LeadModel
 from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
 
 ARTIFACT_KEY = "lead_model"
