@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ml.lead_scoring.steps import MODEL_NAME
+from ml.names import LEAD_SCORING as MODEL_NAME
 from ml.serving.features import FeatureSql, compile_feature_sql
 from ml.settings import Settings
 

@@ -18,14 +18,14 @@ import pandas as pd
 from ml import names
 from ml.catalog import write_partition
 from ml.faults import kill_point
-from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig, lead_scoring_config
 from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.model.factors import factors_json, top_factor_rows
 from ml.lead_scoring.model.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
 from ml.lead_scoring.monitor import assess_night, performance_history, promotion_auc, run_row
 from ml.lead_scoring.score import MODEL, PRIOR, lead_scores_frame, stale_leads
-from ml.lead_scoring.training import train_and_gate
+from ml.lead_scoring.steps import training_rows as data
+from ml.lead_scoring.steps.train import train_and_gate
 from ml.monitoring import save_drift_report
 from ml.monitoring.config import drift_config
 from ml.monitoring.tables import last_retraining_requested, write_night

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from ml.catalog import write_partition
-from ml.lead_scoring import data
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.evaluate import (
     PerLeadEvaluation,
@@ -30,7 +29,8 @@ from ml.lead_scoring.features import (
     sufficiency,
 )
 from ml.lead_scoring.split import split_rows
-from ml.lead_scoring.tracking import (
+from ml.lead_scoring.steps import training_rows as data
+from ml.lead_scoring.steps.tracking import (
     MODEL_NAME,
     log_candidate,
     log_reference_sample,
