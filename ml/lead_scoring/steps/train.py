@@ -1,5 +1,12 @@
-"""One training: read the mature snapshots, check there is enough data, fit and log both
-candidates, register the best as ``challenger`` and run the promotion gate."""
+"""The train step: read the labelled rows, check there is enough data, fit and log both
+candidates, register the best as ``challenger`` and run the promotion gate.
+
+The fitting and judging are the pure :mod:`ml.lead_scoring.train` and
+:mod:`ml.lead_scoring.evaluate`; this module does the reads (through
+:mod:`~ml.lead_scoring.steps.training_rows`), MLflow (through
+:mod:`~ml.lead_scoring.steps.tracking` and ``ml.registry``) and the catalog write of the
+alias moves.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ml.catalog import write_partition
-from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.evaluate import (
-    PerLeadEvaluation,
-    evaluate_per_lead,
-    life_point_ages,
-    per_lead_auc,
-)
+from ml.lead_scoring.config import SWITCHED_OFF, LeadScoringConfig, lead_scoring_config
+from ml.lead_scoring.evaluate import evaluate_per_lead, life_point_ages, promotion_decision
 from ml.lead_scoring.features import (
     FINAL_STATE_LEAKAGE,
     LABEL,
@@ -28,38 +30,85 @@ from ml.lead_scoring.features import (
     model_inputs,
     sufficiency,
 )
-from ml.lead_scoring.split import split_rows
-from ml.lead_scoring.steps import training_rows as data
+from ml.lead_scoring.steps.score import read_open_leads
 from ml.lead_scoring.steps.tracking import (
     MODEL_NAME,
     log_candidate,
     log_reference_sample,
     register_candidate,
 )
-from ml.lead_scoring.train import Candidate, best_candidate, fit_candidates
-from ml.metrics import calibration_noise_floor
-from ml.registry.gate import GateDecision, decide_promotion
+from ml.lead_scoring.steps.training_rows import read_labelled_rows, read_leakage_columns
+from ml.lead_scoring.train import (
+    Candidate,
+    best_candidate,
+    final_state_window,
+    finite,
+    fit_candidates,
+    per_lead_tags,
+    split_rows,
+    version_fingerprint,
+    version_tags,
+)
+from ml.registry.gate import GateDecision
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
     TrainingOutcome,
     clean_interrupted,
     gate_new_version,
     reused_outcome,
+    training_due,
 )
-from ml.registry.provenance import code_version, data_fingerprint
-from ml.registry.tracking import use_experiment
-from ml.settings import Settings
+from ml.registry.tracking import configure_mlflow, use_experiment
+from ml.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
+
+SCHEDULE, NO_CHAMPION, MANUAL, DRIFT = "schedule", "no_champion", "manual", "drift"
+
+
+def train_lead_model(
+    business_date: date, trigger: str = MANUAL, settings: Settings | None = None
+) -> TrainingOutcome:
+    """Train both candidates on the labels known by ``business_date``, register the best
+    as ``challenger`` and promote it to ``champion`` if it passes the gate.
+
+    ``trigger`` (schedule, no_champion, manual, drift) is recorded on the run. This is
+    the entry point a drift alert calls.
+    """
+    settings = settings or load_settings()
+    return train_and_gate(business_date, trigger, settings, lead_scoring_config(settings))
+
+
+def train_lead_model_if_due(business_date: date, settings: Settings | None = None) -> str:
+    """Train when :func:`ml.registry.lifecycle.training_due` says so (no champion, or the
+    newest version is ``retrain_every_days`` old).
+
+    Returns what was decided, for the task log.
+    """
+    settings = settings or load_settings()
+    config = lead_scoring_config(settings)
+    if not config.enabled:
+        return SWITCHED_OFF
+    configure_mlflow(settings)
+    import mlflow
+
+    clean_interrupted(mlflow.MlflowClient(), MODEL_NAME)
+    reason = training_due(
+        mlflow.MlflowClient(), MODEL_NAME, business_date, config.retrain_every_days
+    )
+    if reason is None:
+        return f"not due for {business_date}"
+    trigger = NO_CHAMPION if reason.startswith("no champion") else SCHEDULE
+    return f"{reason}: {train_and_gate(business_date, trigger, settings, config).summary}"
 
 
 def train_and_gate(
     business_date: date, trigger: str, settings: Settings, config: LeadScoringConfig
 ) -> TrainingOutcome:
     use_experiment(settings, MODEL_NAME)
-    leakage = data.read_leakage_columns(settings.landing) | set(config.leakage_columns)
+    leakage = read_leakage_columns(settings.landing) | set(config.leakage_columns)
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        rows, final_state = data.read_labelled_rows(con, settings.landing, business_date, config)
+        rows, final_state = read_labelled_rows(con, settings.landing, business_date, config)
     if final_state:
         leakage |= FINAL_STATE_LEAKAGE
     leads, converted = sufficiency(rows)
@@ -67,7 +116,7 @@ def train_and_gate(
     clean_interrupted(client, MODEL_NAME)
     if leads >= config.min_mature_leads and converted >= config.min_converted_leads:
         spec = feature_spec(rows.drop(columns=["converted_at", LABEL]), leakage)
-        fingerprint = _fingerprint(rows, model_inputs(rows, spec))
+        fingerprint = version_fingerprint(rows, model_inputs(rows, spec))
         reused = reused_outcome(client, MODEL_NAME, business_date, fingerprint, trigger)
         if reused is not None:
             log.info("lead scoring %s: %s", business_date, reused.summary)
@@ -103,14 +152,14 @@ def train_and_gate(
         for candidate in candidates:
             with mlflow.start_run(run_name=candidate.name, nested=True):
                 log_candidate(candidate, holdout_x, holdout_y)
-                mlflow.log_metrics(_finite(honest[candidate.name].as_dict(), "holdout_"))
+                mlflow.log_metrics(finite(honest[candidate.name].as_dict(), "holdout_"))
         best = best_candidate(candidates)
         mlflow.log_metrics({f"best_holdout_{k}": v for k, v in best.metrics.as_dict().items()})
-        mlflow.log_metrics(_finite(honest[best.name].as_dict(), "best_holdout_"))
-        tags = _version_tags(rows, inputs, split, business_date, best, config, trigger)
-        tags.update(_honest_tags(honest[best.name]))
+        mlflow.log_metrics(finite(honest[best.name].as_dict(), "best_holdout_"))
+        tags = version_tags(rows, inputs, split, business_date, best, config, trigger)
+        tags.update(per_lead_tags(honest[best.name]))
         if final_state:
-            tags["training_window"] = _final_state_window(rows, business_date)
+            tags["training_window"] = final_state_window(rows, business_date)
         tags["training_rows"] = kind
         tags["reference_uri"] = _log_reference(
             best,
@@ -126,7 +175,7 @@ def train_and_gate(
                 mlflow.MlflowClient(), con, model_name=MODEL_NAME, version=version,
                 business_date=business_date, trigger=trigger,
                 decide=partial(_gate, best=best, holdout_rows=holdout_rows,
-                               holdout_x=holdout_x, holdout_y=holdout_y, config=config),
+                               holdout_y=holdout_y, config=config),
             )  # fmt: skip
             write_partition(con, PROMOTIONS, moves_frame(moves))
         mlflow.set_tags({"gate_decision": decision.reason, "registered_version": version})
@@ -158,7 +207,7 @@ def _log_reference(
     from ml.monitoring.config import drift_config
 
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        open_leads = data.read_open_leads(con, business_date)
+        open_leads = read_open_leads(con, business_date)
     population, lead_ids = model_inputs(open_leads, spec), open_leads["lead_id"]
     if population.empty:
         log.warning(
@@ -180,120 +229,21 @@ def _gate(
     *,
     best: Candidate,
     holdout_rows: pd.DataFrame,
-    holdout_x: pd.DataFrame,
     holdout_y: np.ndarray,
     config: LeadScoringConfig,
 ) -> GateDecision:
-    """Compare with the champion on the holdout leads it never trained on (all of them if
-    too few), each lead judged once per life point, with the calibration limit and the
-    minimum AUC as checks."""
-    challenger_p, champion_auc = best.holdout_probability, None
-    ages = life_point_ages()
-    mask = np.ones(len(holdout_y), dtype=bool)
+    """Load the champion and what it had seen, then judge the challenger
+    (:func:`ml.lead_scoring.evaluate.promotion_decision`)."""
+    model, seen_until = None, None
     if champion is not None:
         from ml.lead_scoring.model.pyfunc import load_lead_model
 
         model = load_lead_model(f"models:/{MODEL_NAME}/{champion}")
-        seen_until = (
-            mlflow.MlflowClient()
-            .get_model_version(MODEL_NAME, champion)
-            .tags.get("holdout_starts_at")
-        )
-        if seen_until:
-            unseen = (
-                pd.to_datetime(holdout_rows["created_at"]) >= pd.Timestamp(seen_until)
-            ).to_numpy()
-            if (
-                unseen.sum() >= config.min_comparison_rows
-                and 0 < holdout_y[unseen].sum() < unseen.sum()
-            ):
-                mask = unseen
-        try:
-            champion_p = model.predict_proba(model_inputs(holdout_rows[mask], model.spec))
-            champion_auc = per_lead_auc(
-                holdout_rows[mask], holdout_y[mask], champion_p, ages, config.label_window_days
-            )
-        except KeyError as exc:  # the champion needs columns the mart no longer has
-            champion_auc = float("-inf")
-            log.warning("champion v%s cannot score tonight's data: %s", champion, exc)
-    challenger_auc = per_lead_auc(
-        holdout_rows[mask], holdout_y[mask], challenger_p[mask], ages, config.label_window_days
-    )
-    ece = best.metrics.expected_calibration_error
-    # Beyond the configured limit only when chance alone would not explain it on this
-    # many holdout rows (a calibrated model's ECE on 600 rows is often above 0.05).
-    ece_limit = max(
-        config.max_calibration_error, calibration_noise_floor(challenger_p, seed=config.seed)
-    )
-    return decide_promotion(
-        metric="per-lead holdout AUC"
-        + ("" if holdout_rows["lead_id"].is_unique else f" (ages {', '.join(map(str, ages))} days)")
-        + f" of {holdout_rows[mask]['lead_id'].nunique():,} leads",
-        challenger=challenger_auc,
-        champion=champion_auc,
-        higher_is_better=True,
-        margin=config.promotion_margin,
-        checks={
-            "calibration": (
-                ece <= ece_limit,
-                f"expected calibration error {ece:.4f} (limit {ece_limit:.4f}: "
-                f"{config.max_calibration_error}, or what chance gives a calibrated model "
-                f"on {len(challenger_p):,} rows)",
-            ),
-            "minimum AUC": (
-                challenger_auc >= config.min_auc,
-                f"per-lead holdout AUC {challenger_auc:.4f} (minimum {config.min_auc})",
-            ),
-        },
-    )
-
-
-def _version_tags(rows, inputs, split, business_date, best, config, trigger) -> dict[str, str]:
-    created = pd.to_datetime(rows["created_at"])
-    train_created = created.iloc[np.concatenate([split.train, split.calibration])]
-    return {
-        "business_date": business_date.isoformat(),
-        "training_window": f"leads created {train_created.min():%Y-%m-%d} to "
-        f"{train_created.max():%Y-%m-%d}; labels ({config.label_window_days}-day window) "
-        f"known by {business_date}",
-        "holdout_starts_at": ""
-        if split.holdout_starts_at is None
-        else str(split.holdout_starts_at),
-        "split_method": split.method,
-        "data_fingerprint": _fingerprint(rows, inputs),
-        "code_version": code_version(),
-        "estimator": best.name,
-        "trigger": trigger,
-        "validation_status": "pending",
-        "holdout_auc_all_snapshots": f"{best.metrics.roc_auc:.4f}",
-        "holdout_ece": f"{best.metrics.expected_calibration_error:.4f}",
-    }
-
-
-def _final_state_window(rows: pd.DataFrame, business_date: date) -> str:
-    created = pd.to_datetime(rows["created_at"])
-    return (
-        f"{len(rows):,} leads' final states as of {business_date} "
-        f"(created {created.min():%Y-%m-%d} to {created.max():%Y-%m-%d})"
-    )
-
-
-def _honest_tags(evaluation: PerLeadEvaluation) -> dict[str, str]:
-    """The per-lead figures as version tags; ``holdout_auc`` is the headline one, what a
-    user sees on new leads (``models list`` and the gate show it)."""
-    tags = {"holdout_auc": f"{evaluation.headline_auc:.4f}"}
-    for age, metrics in evaluation.points.items():
-        tags[f"holdout_auc_at_age_{age}"] = f"{metrics.roc_auc:.4f}"
-    if evaluation.scored_population is not None:
-        tags["holdout_auc_scored_population"] = f"{evaluation.scored_population.roc_auc:.4f}"
-    return tags
-
-
-def _finite(metrics: dict[str, float], prefix: str) -> dict[str, float]:
-    """``metrics`` with ``prefix``, leaving out NaN (MLflow's charts cannot plot it)."""
-    return {prefix + k: v for k, v in metrics.items() if np.isfinite(v)}
-
-
-def _fingerprint(rows: pd.DataFrame, inputs: pd.DataFrame) -> str:
-    """What a version is keyed on with its business date: the labelled model inputs."""
-    return data_fingerprint(pd.concat([rows[["lead_id", "as_of_date", LABEL]], inputs], axis=1))
+        version = mlflow.MlflowClient().get_model_version(MODEL_NAME, champion)
+        seen_until = version.tags.get("holdout_starts_at")
+    return promotion_decision(
+        champion, model, seen_until,
+        challenger_p=best.holdout_probability,
+        challenger_ece=best.metrics.expected_calibration_error,
+        holdout_rows=holdout_rows, holdout_y=holdout_y, config=config,
+    )  # fmt: skip

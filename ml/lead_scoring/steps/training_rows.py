@@ -1,4 +1,6 @@
-"""Reading lead scoring's inputs from the warehouse, and writing ``ml.lead_scores``."""
+"""The train step's reads: the labelled rows a training learns from (snapshots of leads
+whose label window has closed, or each lead's final state) and the leakage columns a
+mapping marked."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ml.catalog import write_partition
 from ml.contract import final_state_tables, landing_marker
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.features import final_state_rows, labelled_snapshots
@@ -66,13 +67,6 @@ def read_labelled_rows(
     return rows, False
 
 
-def read_open_leads(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
-    """The ``lead_features`` rows of ``business_date``: every lead open at its end."""
-    return con.execute(
-        f"select * from ({_FEATURES}) where as_of_date = ? order by lead_id", [business_date]
-    ).df()
-
-
 def read_leakage_columns(landing: Path) -> set[str]:
     """Lead columns a mapping marked as leakage (``<landing>/_mapping.json``), if any."""
     return set(landing_marker(landing).get("leakage_columns", {}).get("leads", []))
@@ -89,11 +83,3 @@ def read_final_states(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         order by states.created_at, states.lead_id
         """
     ).df()
-
-
-def write_lead_scores(
-    con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, score_date: date
-) -> int:
-    """Replace ``score_date``'s rows of ``ml.lead_scores`` with ``scores``, in one transaction,
-    after the table's suite passed (:func:`ml.catalog.write_partition`)."""
-    return write_partition(con, "ml.lead_scores", scores, {"score_date": score_date})
