@@ -28,19 +28,19 @@ at one origin), ``accuracy`` (MASE, sMAPE, coverage), ``backtest`` (rolling orig
 # package (its config, say, when the CLI checks salespipe.yml) does not pull in the
 # heavy libraries the rest needs.
 _EXPORTS = {
-    "BacktestResult": "ml.forecasting.backtest",
-    "run_backtest": "ml.forecasting.backtest",
+    "BacktestResult": "ml.forecasting.models.backtest",
+    "run_backtest": "ml.forecasting.models.backtest",
     "GRAINS": "ml.forecasting.config",
     "MODELS": "ml.forecasting.config",
     "ForecastConfig": "ml.forecasting.config",
-    "FORECAST_COLUMNS": "ml.forecasting.forecaster",
-    "RevenueForecaster": "ml.forecasting.forecaster",
-    "PIPELINE_COLUMNS": "ml.forecasting.pipeline",
-    "pipeline_forecast": "ml.forecasting.pipeline",
-    "backtest_figure": "ml.forecasting.plots",
-    "SeriesSet": "ml.forecasting.series",
-    "build_series": "ml.forecasting.series",
-    "market_covariates": "ml.forecasting.series",
+    "FORECAST_COLUMNS": "ml.forecasting.models.forecaster",
+    "RevenueForecaster": "ml.forecasting.models.forecaster",
+    "PIPELINE_COLUMNS": "ml.forecasting.open_pipeline",
+    "pipeline_forecast": "ml.forecasting.open_pipeline",
+    "backtest_figure": "ml.forecasting.models.plots",
+    "SeriesSet": "ml.forecasting.features",
+    "build_series": "ml.forecasting.features",
+    "market_covariates": "ml.forecasting.features",
     "fit_forecaster": "ml.forecasting.train",
 }
 

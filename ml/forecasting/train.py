@@ -19,14 +19,14 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ml.forecasting import intervals
-from ml.forecasting.backtest import BacktestResult
 from ml.forecasting.config import ENSEMBLE, GRAINS, LSTM, RUN_RATE, ForecastConfig, validate
-from ml.forecasting.forecaster import GrainModel, RevenueForecaster
-from ml.forecasting.lstm import train_lstm
-from ml.forecasting.panel import build_panel, covariates_for
-from ml.forecasting.select import choose
-from ml.forecasting.series import SeriesSet
+from ml.forecasting.features import SeriesSet
+from ml.forecasting.models import intervals
+from ml.forecasting.models.backtest import BacktestResult
+from ml.forecasting.models.forecaster import GrainModel, RevenueForecaster
+from ml.forecasting.models.lstm import train_lstm
+from ml.forecasting.models.panel import build_panel, covariates_for
+from ml.forecasting.models.select import choose
 
 
 def fit_forecaster(

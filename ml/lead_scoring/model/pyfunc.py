@@ -8,11 +8,15 @@ version, tagged on the model version as ``code_version``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ml.lead_scoring.model.estimator import LeadModel
 from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
 
+# The model-from-code file MLflow stores with every version.
+MODEL_FILE = Path(__file__).with_name("mlflow_model.py")
 ARTIFACT_KEY = "lead_model"
 
 

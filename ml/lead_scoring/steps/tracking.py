@@ -15,7 +15,7 @@ from mlflow.models import infer_signature
 
 from ml import names
 from ml.lead_scoring.model import plots
-from ml.lead_scoring.model.pyfunc import ARTIFACT_KEY, pip_requirements
+from ml.lead_scoring.model.pyfunc import ARTIFACT_KEY, MODEL_FILE, pip_requirements
 from ml.lead_scoring.train import Candidate, feature_importance
 from ml.registry.lifecycle import tag_version
 from ml.registry.pyfunc import log_joblib_model
@@ -91,7 +91,7 @@ def register_candidate(
     )
     version = log_joblib_model(
         candidate.model,
-        Path(plots.__file__).with_name("mlflow_model.py"),
+        MODEL_FILE,
         ARTIFACT_KEY,
         MODEL_NAME,
         signature=signature,

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ml.forecasting import calendar
-from ml.forecasting.series import SeriesSet, level_of, market_covariates
+from ml.forecasting.features import SeriesSet, level_of, market_covariates
 
 
 @dataclass(frozen=True, eq=False)

@@ -10,9 +10,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ml.forecasting.backtest import BacktestResult
 from ml.forecasting.config import ForecastConfig
-from ml.forecasting.series import SeriesSet
+from ml.forecasting.features import SeriesSet
+from ml.forecasting.models.backtest import BacktestResult
 
 
 def backtest_figure(

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.forecasting import intervals
-from ml.forecasting.accuracy import mase_scale, smape
 from ml.forecasting.config import (
     CHAMPION,
     ENSEMBLE,
@@ -37,14 +35,16 @@ from ml.forecasting.config import (
     ForecastConfig,
     validate,
 )
-from ml.forecasting.ensemble import combine
-from ml.forecasting.ets_budget import EtsBudget
-from ml.forecasting.lstm import LSTMState, train_lstm
-from ml.forecasting.models import base_forecasts
-from ml.forecasting.panel import Panel, build_panel, covariates_for
-from ml.forecasting.reconcile import reconcile
-from ml.forecasting.select import choose
-from ml.forecasting.series import SeriesSet
+from ml.forecasting.features import SeriesSet
+from ml.forecasting.models import intervals
+from ml.forecasting.models.accuracy import mase_scale, smape
+from ml.forecasting.models.base_forecasts import base_forecasts
+from ml.forecasting.models.ensemble import combine
+from ml.forecasting.models.ets_budget import EtsBudget
+from ml.forecasting.models.lstm import LSTMState, train_lstm
+from ml.forecasting.models.panel import Panel, build_panel, covariates_for
+from ml.forecasting.models.reconcile import reconcile
+from ml.forecasting.models.select import choose
 
 TABLE_COLUMNS = [
     "grain", "level", "segment", "model", "origins", "mase", "smape", "coverage_80", "coverage_95",

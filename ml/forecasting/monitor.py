@@ -9,7 +9,7 @@ import pandas as pd
 
 from ml.catalog import write_partition
 from ml.forecasting.config import GRAINS
-from ml.forecasting.series import SeriesSet
+from ml.forecasting.features import SeriesSet
 from ml.monitoring import realised_forecast_performance
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ml.forecasting import calendar
 from ml.forecasting.config import GRAINS, ForecastConfig
-from ml.forecasting.series import TOTAL, SeriesSet
+from ml.forecasting.features import TOTAL, SeriesSet
 
 PIPELINE_COLUMNS = ["segment", "grain", "period_start", "period_end", "existing_pipeline"]
 _DEFAULT_DAYS_TO_CLOSE = 30.0  # no won deal to learn from at all

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.forecasting.series import TOTAL, level_of
+from ml.forecasting.features import TOTAL, level_of
 
 HIERARCHIES = ("region", "product", "rep")
 _FROZEN = 1e-12  # relative weight of a series pinned at 0

@@ -9,11 +9,15 @@ the indicators (:func:`load_forecaster`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
-from ml.forecasting.forecaster import RevenueForecaster
+from ml.forecasting.models.forecaster import RevenueForecaster
 from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
 
+# The model-from-code file MLflow stores with every version.
+MODEL_FILE = Path(__file__).with_name("mlflow_model.py")
 ARTIFACT_KEY = "revenue_forecaster"
 
 
@@ -25,7 +29,7 @@ class RevenueForecastPyfunc(JoblibPythonModel):
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         from datetime import date
 
-        from ml.forecasting.series import build_series
+        from ml.forecasting.features import build_series
 
         forecast_date = date.fromisoformat((params or {})["forecast_date"])
         series = build_series(model_input, self.fitted.config, as_of=forecast_date)

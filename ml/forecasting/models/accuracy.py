@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.forecasting.baselines import trim_leading_zeros
+from ml.forecasting.models.baselines import trim_leading_zeros
 
 
 def mase_scale(history: np.ndarray, season: int) -> float:

@@ -16,11 +16,12 @@ import pandas as pd
 
 from ml.catalog import write_partition
 from ml.faults import kill_point
-from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast, store
+from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast
 from ml.forecasting.config import forecast_config
-from ml.forecasting.realised import record_realised
-from ml.forecasting.series import missing_revenue_history
-from ml.forecasting.training import MODEL_NAME, train_and_gate
+from ml.forecasting.features import missing_revenue_history
+from ml.forecasting.monitor import record_realised
+from ml.forecasting.steps import store
+from ml.forecasting.steps.train import MODEL_NAME, train_and_gate
 from ml.registry.aliases import alias_version, notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
@@ -69,7 +70,7 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     Raises:
         RuntimeError: training registered no version at all.
     """
-    from ml.forecasting.pyfunc import load_forecaster
+    from ml.forecasting.models.pyfunc import load_forecaster
 
     settings = settings or load_settings()
     config = forecast_config(settings)

@@ -13,9 +13,9 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ml.forecasting import baselines
 from ml.forecasting.config import LEVELS, ForecastConfig
-from ml.forecasting.panel import Panel
+from ml.forecasting.models import baselines
+from ml.forecasting.models.panel import Panel
 
 
 class EtsBudget:

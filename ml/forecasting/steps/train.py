@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import matplotlib.pyplot as plt
@@ -22,12 +21,17 @@ from ml.forecasting import (
     fit_forecaster,
     market_covariates,
     run_backtest,
-    store,
 )
 from ml.forecasting.config import ForecastConfig
-from ml.forecasting.plots import backtest_figure
-from ml.forecasting.promotion import choice_mase, forecast_gate, published_scores
-from ml.forecasting.pyfunc import ARTIFACT_KEY, load_forecaster, pip_requirements
+from ml.forecasting.evaluate import choice_mase, forecast_gate, published_scores
+from ml.forecasting.models.plots import backtest_figure
+from ml.forecasting.models.pyfunc import (
+    ARTIFACT_KEY,
+    MODEL_FILE,
+    load_forecaster,
+    pip_requirements,
+)
+from ml.forecasting.steps import store
 from ml.registry.gate import GateDecision
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
@@ -148,7 +152,7 @@ def _register(forecaster, series, inputs, business_date, trigger, mase, coverage
     )
     version = log_joblib_model(
         forecaster,
-        Path(__file__).with_name("mlflow_model.py"),
+        MODEL_FILE,
         ARTIFACT_KEY,
         MODEL_NAME,
         signature=signature,

@@ -8,11 +8,11 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ml.forecasting.baselines import local_forecast
 from ml.forecasting.config import ENSEMBLE, ETS, LSTM, RUN_RATE, SEASONAL_NAIVE, ForecastConfig
-from ml.forecasting.ensemble import combine
-from ml.forecasting.lstm import LSTMState, predict_lstm
-from ml.forecasting.panel import Panel
+from ml.forecasting.models.baselines import local_forecast
+from ml.forecasting.models.ensemble import combine
+from ml.forecasting.models.lstm import LSTMState, predict_lstm
+from ml.forecasting.models.panel import Panel
 
 LOCAL_MODELS = (SEASONAL_NAIVE, RUN_RATE, ETS)
 

@@ -48,8 +48,8 @@ import torch
 from torch import nn
 
 from ml.forecasting.config import LEVELS, ForecastConfig
-from ml.forecasting.lstm_data import RevenueDataModule, Windows
-from ml.forecasting.panel import Panel
+from ml.forecasting.models.lstm_data import RevenueDataModule, Windows
+from ml.forecasting.models.panel import Panel
 
 TWEEDIE_POWER = 1.5  # between Poisson (1, counts) and gamma (2, sizes): lumpy revenue
 

@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from ml.forecasting import calendar
-from ml.forecasting.accuracy import mase_scale
 from ml.forecasting.config import GRAINS, RUN_RATE, ForecastConfig
-from ml.forecasting.lstm import LSTMState
-from ml.forecasting.models import base_forecasts
-from ml.forecasting.panel import Panel, build_panel, covariates_for
-from ml.forecasting.reconcile import reconcile
-from ml.forecasting.series import SeriesSet, level_of
+from ml.forecasting.features import SeriesSet, level_of
+from ml.forecasting.models.accuracy import mase_scale
+from ml.forecasting.models.base_forecasts import base_forecasts
+from ml.forecasting.models.lstm import LSTMState
+from ml.forecasting.models.panel import Panel, build_panel, covariates_for
+from ml.forecasting.models.reconcile import reconcile
 
 FORECAST_COLUMNS = [
     "forecast_date", "segment", "grain", "period_start", "period_end", "forecast", "lower",

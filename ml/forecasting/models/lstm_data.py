@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from ml.forecasting import calendar
 from ml.forecasting.config import LEVELS
-from ml.forecasting.panel import Panel
+from ml.forecasting.models.panel import Panel
 
 TARGET_CLIP = 50.0  # a window mean of ~0 can make a later deal look 1000x; cap its pull
 

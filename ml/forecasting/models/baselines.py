@@ -15,7 +15,7 @@ run (too little history). Leading zeros before a series' first win are not histo
   fitted to the calendar-adjusted series (so the month-end spikes are not mistaken for
   noise or level shifts). Measured cost: 6-30 ms per fit on a 150-week total, several
   times that on sparse series (the optimiser wanders), which is why
-  :mod:`ml.forecasting.backtest` budgets it by measured time.
+  :mod:`ml.forecasting.models.backtest` budgets it by measured time.
 """
 
 from __future__ import annotations
