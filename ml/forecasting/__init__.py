@@ -14,14 +14,13 @@ A nightly run is::
     figure = backtest_figure(series, forecast, segment="total", backtest=backtest)
 
 Modules, in the order data flows through them: ``config`` (hyper-parameters),
-``calendar`` (periods, month-end/weekday calendar weights), ``series`` (marts to weekly
-and monthly series per segment, status per series), ``panel`` (arrays for the models),
-``baselines`` (seasonal naive, run rate, ETS), ``ets_budget`` (ETS's time cap),
-``lstm_data`` + ``lstm`` (global LSTM, Lightning), ``ensemble``, ``models`` (all models
-at one origin), ``accuracy`` (MASE, sMAPE, coverage), ``backtest`` (rolling origin),
-``select`` (champions), ``reconcile`` (coherent segment forecasts), ``intervals``
-(conformal), ``train`` + ``forecaster`` (the fitted object), ``pipeline``
-(open-opportunity expected revenue), ``plots``.
+``calendar`` (periods, month-end/weekday calendar weights), ``features`` (marts to weekly
+and monthly series per segment, status per series), ``train`` (the forecaster from a
+backtest), ``evaluate`` (comparing two forecasters on one backtest, for the gate),
+``open_pipeline`` (expected revenue of the open deals), ``forecast`` (a forecaster's rows
+with the open pipeline beside them), ``monitor`` (realised accuracy of earlier
+forecasts). ``models/`` holds the family of models, the backtest and the fitted
+forecaster; ``steps/`` does the I/O and is what the DAGs and the CLI call.
 """
 
 # Names are imported on first use (PEP 562), so that reading one small module of this

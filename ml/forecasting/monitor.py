@@ -1,13 +1,15 @@
-"""How earlier forecasts did, now that their periods have happened (for monitoring)."""
+"""The monitor stage: how earlier forecasts did, now that their periods have happened.
+
+Pure: the forecasts issued before tonight and tonight's series in, the realised
+accuracy rows out (measured by the :mod:`ml.monitoring` library); the forecast step
+writes them."""
 
 from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pandas as pd
 
-from ml.catalog import write_partition
 from ml.forecasting.config import GRAINS
 from ml.forecasting.features import SeriesSet
 from ml.monitoring import realised_forecast_performance
@@ -29,19 +31,16 @@ def actuals_frame(series: SeriesSet) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def record_realised(
-    con: duckdb.DuckDBPyConnection, past: pd.DataFrame, series: SeriesSet, model_name: str, on: date
-) -> int:
-    """Score every earlier forecast on its completed periods into
-    ``monitoring.forecast_performance`` (rows for those forecast dates replaced)."""
+def realised_performance(
+    past: pd.DataFrame, series: SeriesSet, model_name: str, on: date
+) -> pd.DataFrame:
+    """Every earlier forecast in ``past`` scored on its completed periods: the
+    ``monitoring.forecast_performance`` rows (by
+    :func:`ml.monitoring.realised_forecast_performance`), with ``model_name`` and
+    ``evaluated_on``; empty when nothing can be scored yet."""
     if past.empty:
-        return 0
+        return pd.DataFrame()
     realised = realised_forecast_performance(past, actuals_frame(series))
     if realised.empty:
-        return 0
-    realised = realised.assign(model_name=model_name, evaluated_on=on)
-    forecast_dates = sorted(set(pd.to_datetime(realised["forecast_date"]).dt.date))
-    return write_partition(
-        con, "monitoring.forecast_performance", realised,
-        {"model_name": model_name, "forecast_date": forecast_dates},
-    )  # fmt: skip
+        return realised
+    return realised.assign(model_name=model_name, evaluated_on=on)

@@ -1,8 +1,12 @@
-"""Revenue forecasting as the DAG calls it: train (when due) and gate, then forecast.
+"""The forecast step: tonight's ``ml.revenue_forecasts`` rows from
+``revenue_forecast@champion`` (training one first when due), and the realised accuracy
+of earlier forecasts.
 
-Each step opens the working warehouse and MLflow itself and takes the business date from
-the DAG run. The champion/challenger rules and the alias history are the registry's,
-shared with lead scoring (:mod:`ml.registry`).
+Reads the marts, loads the champion from MLflow, calls the pure stages
+(:mod:`~ml.forecasting.features`, :mod:`~ml.forecasting.open_pipeline`,
+:mod:`~ml.forecasting.forecast`, :mod:`~ml.forecasting.monitor`) and writes through the
+catalog. The business date comes from the DAG run. The champion/challenger rules and the
+alias history are the registry's, shared with lead scoring (:mod:`ml.registry`).
 """
 
 from __future__ import annotations
@@ -14,39 +18,30 @@ from datetime import UTC, date, datetime
 import duckdb
 import pandas as pd
 
+from ml import names
 from ml.catalog import write_partition
 from ml.faults import kill_point
-from ml.forecasting import GRAINS, build_series, market_covariates, pipeline_forecast
-from ml.forecasting.config import forecast_config
-from ml.forecasting.features import missing_revenue_history
-from ml.forecasting.monitor import record_realised
-from ml.forecasting.steps import store
-from ml.forecasting.steps.train import MODEL_NAME, train_and_gate
+from ml.forecasting.config import GRAINS, forecast_config
+from ml.forecasting.features import (
+    SeriesSet,
+    build_series,
+    market_covariates,
+    missing_revenue_history,
+)
+from ml.forecasting.forecast import forecast_rows
+from ml.forecasting.monitor import realised_performance
+from ml.forecasting.open_pipeline import pipeline_forecast
 from ml.registry.aliases import alias_version, notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
-from ml.registry.lifecycle import (
-    TrainingOutcome,
-    champion_for,
-    clean_interrupted,
-    registered_for,
-    training_due,
-)
+from ml.registry.lifecycle import champion_for, registered_for
 from ml.registry.tracking import CHALLENGER, CHAMPION, configure_mlflow
 from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring
+from ml.warehouse.tables import table_exists
 
 log = logging.getLogger(__name__)
 
-SCHEDULE, NO_CHAMPION, MANUAL = "schedule", "no_champion", "manual"
-
-
-def train_revenue_model(
-    business_date: date, trigger: str = MANUAL, settings: Settings | None = None
-) -> TrainingOutcome:
-    """Backtest, fit and register a forecaster on the history up to ``business_date``,
-    as ``challenger``; promote it if it beats the champion on the same backtest."""
-    settings = settings or load_settings()
-    return train_and_gate(business_date, trigger, settings, forecast_config(settings))
+MODEL_NAME = names.REVENUE_FORECAST
 
 
 @dataclass(frozen=True)
@@ -81,12 +76,14 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     if not config.enabled:
         return _skipped(business_date, "switched off (forecasting.enabled is false)", settings)
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        inputs = store.read_inputs(con)
-        win_probability = store.read_win_probabilities(con, business_date)
+        inputs = read_inputs(con)
+        win_probability = read_win_probabilities(con, business_date)
     missing = missing_revenue_history(inputs["daily_revenue"], business_date)
     if missing is not None:
         return _skipped(business_date, missing, settings)
-    trained = _train_if_due(business_date, settings, client, inputs)
+    from ml.forecasting.steps.train import train_if_due
+
+    trained = train_if_due(business_date, settings, client, inputs)
     with duckdb.connect(str(settings.work_warehouse)) as con:
         champion, moves = notice_manual_moves(client, con, MODEL_NAME, business_date)
         write_partition(con, PROMOTIONS, moves_frame(moves))
@@ -110,19 +107,19 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     forecaster = load_forecaster(f"models:/{MODEL_NAME}/{version}")
     series = build_series(inputs["daily_revenue"], forecaster.config, as_of=business_date)
     covariates = {g: market_covariates(inputs["market_indicators_daily"], g) for g in GRAINS}
-    forecast = forecaster.forecast(series, covariates, business_date)
     pipeline = pipeline_forecast(
         inputs["opportunities"], inputs["opportunity_stage_history"], business_date, config,
         win_probability, series=series,
     )  # fmt: skip
-    rows = with_pipeline(forecast, pipeline).assign(
+    rows = forecast_rows(forecaster, series, covariates, pipeline, business_date).assign(
         model_name=MODEL_NAME, model_version=version, model_alias=alias,
         forecast_at=datetime.now(UTC).replace(tzinfo=None),
     )  # fmt: skip
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        store.write_forecasts(con, rows, business_date)
-        realised = record_realised(
-            con, store.read_past_forecasts(con, business_date), series, MODEL_NAME, business_date
+        # validated with expectations/ml/revenue_forecasts.yml, the date replaced at once
+        write_partition(con, "ml.revenue_forecasts", rows, {"forecast_date": business_date})
+        realised = _write_realised(
+            con, read_past_forecasts(con, business_date), series, business_date
         )
         kill_point("forecast:written")
         # The night's forecasting stage is done: the night may publish once all are.
@@ -147,23 +144,47 @@ def _skipped(business_date: date, reason: str, settings: Settings) -> ForecastOu
     return ForecastOutcome(0, "", "", skipped=reason)
 
 
-def with_pipeline(forecast: pd.DataFrame, pipeline: pd.DataFrame) -> pd.DataFrame:
-    """Forecast rows with ``existing_pipeline`` (expected revenue of open opportunities
-    closing in the period) and ``new_business`` (the rest of the forecast, not below 0)."""
-    keys = ["segment", "grain", "period_start"]
-    merged = forecast.merge(pipeline[[*keys, "existing_pipeline"]], on=keys, how="left")
-    merged["existing_pipeline"] = merged["existing_pipeline"].fillna(0.0)
-    merged["new_business"] = (merged["forecast"] - merged["existing_pipeline"]).clip(lower=0.0)
-    return merged
+def _write_realised(
+    con: duckdb.DuckDBPyConnection, past: pd.DataFrame, series: SeriesSet, on: date
+) -> int:
+    """Score every earlier forecast on its completed periods into
+    ``monitoring.forecast_performance`` (rows for those forecast dates replaced)."""
+    realised = realised_performance(past, series, MODEL_NAME, on)
+    if realised.empty:
+        return 0
+    forecast_dates = sorted(set(pd.to_datetime(realised["forecast_date"]).dt.date))
+    return write_partition(
+        con, "monitoring.forecast_performance", realised,
+        {"model_name": MODEL_NAME, "forecast_date": forecast_dates},
+    )  # fmt: skip
 
 
-def _train_if_due(
-    business_date: date, settings: Settings, client, inputs: dict[str, pd.DataFrame]
-) -> str:
-    config = forecast_config(settings)
-    clean_interrupted(client, MODEL_NAME)
-    reason = training_due(client, MODEL_NAME, business_date, config.retrain_every_days)
-    if reason is None:
-        return f"not due for {business_date}"
-    trigger = NO_CHAMPION if reason.startswith("no champion") else SCHEDULE
-    return f"{reason}: {train_and_gate(business_date, trigger, settings, config, inputs).summary}"
+INPUT_QUERIES = {
+    "daily_revenue": "select * from marts.daily_revenue",
+    "market_indicators_daily": "select * from marts.market_indicators_daily",
+    "opportunities": "select * from marts.opportunities",
+    "opportunity_stage_history": "select * from marts.opportunity_stage_history",
+}
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    """The four marts forecasting reads, as DataFrames."""
+    return {name: con.execute(query).df() for name, query in INPUT_QUERIES.items()}
+
+
+def read_win_probabilities(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.Series | None:
+    """Tonight's opportunity win probabilities, once ``ml.opportunity_scores`` exists."""
+    if not table_exists(con, "ml", "opportunity_scores"):
+        return None
+    frame = con.execute(
+        "select opportunity_id, win_probability from ml.opportunity_scores where score_date = ?",
+        [business_date],
+    ).df()
+    return frame.set_index("opportunity_id")["win_probability"] if len(frame) else None
+
+
+def read_past_forecasts(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame:
+    """Forecasts issued before ``before`` (for realised forecast performance)."""
+    if not table_exists(con, "ml", "revenue_forecasts"):
+        return pd.DataFrame()
+    return con.execute("select * from ml.revenue_forecasts where forecast_date < ?", [before]).df()

@@ -1,6 +1,9 @@
-"""One forecasting training: backtest every model on the history, fit the forecaster,
-log the backtest table and plots to MLflow, register it as ``challenger``, and promote
-it to ``champion`` through the shared gate."""
+"""The train step: backtest every model on the history, fit the forecaster, log the
+backtest table and plots to MLflow, register it as ``challenger``, and promote it to
+``champion`` through the shared gate.
+
+The backtest and the fit are the pure :mod:`ml.forecasting.models.backtest` and
+:mod:`ml.forecasting.train`; the gate's comparison is :mod:`ml.forecasting.evaluate`."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from ml.forecasting import (
     market_covariates,
     run_backtest,
 )
-from ml.forecasting.config import ForecastConfig
+from ml.forecasting.config import ForecastConfig, forecast_config
 from ml.forecasting.evaluate import choice_mase, forecast_gate, published_scores
 from ml.forecasting.models.plots import backtest_figure
 from ml.forecasting.models.pyfunc import (
@@ -31,7 +34,7 @@ from ml.forecasting.models.pyfunc import (
     load_forecaster,
     pip_requirements,
 )
-from ml.forecasting.steps import store
+from ml.forecasting.train import history_fingerprint, version_tags
 from ml.registry.gate import GateDecision
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import (
@@ -40,15 +43,40 @@ from ml.registry.lifecycle import (
     gate_new_version,
     reused_outcome,
     tag_version,
+    training_due,
 )
-from ml.registry.provenance import code_version, data_fingerprint
 from ml.registry.pyfunc import log_joblib_model
 from ml.registry.tracking import use_experiment
-from ml.settings import Settings
+from ml.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
+SCHEDULE, NO_CHAMPION, MANUAL = "schedule", "no_champion", "manual"
+
 MODEL_NAME = names.REVENUE_FORECAST
+
+
+def train_revenue_model(
+    business_date: date, trigger: str = MANUAL, settings: Settings | None = None
+) -> TrainingOutcome:
+    """Backtest, fit and register a forecaster on the history up to ``business_date``,
+    as ``challenger``; promote it if it beats the champion on the same backtest."""
+    settings = settings or load_settings()
+    return train_and_gate(business_date, trigger, settings, forecast_config(settings))
+
+
+def train_if_due(
+    business_date: date, settings: Settings, client, inputs: dict[str, pd.DataFrame]
+) -> str:
+    """Train when :func:`ml.registry.lifecycle.training_due` says so (no champion, or the
+    newest version is ``retrain_every_days`` old); returns what was decided, for the log."""
+    config = forecast_config(settings)
+    clean_interrupted(client, MODEL_NAME)
+    reason = training_due(client, MODEL_NAME, business_date, config.retrain_every_days)
+    if reason is None:
+        return f"not due for {business_date}"
+    trigger = NO_CHAMPION if reason.startswith("no champion") else SCHEDULE
+    return f"{reason}: {train_and_gate(business_date, trigger, settings, config, inputs).summary}"
 
 
 def train_and_gate(
@@ -58,17 +86,20 @@ def train_and_gate(
     config: ForecastConfig,
     inputs: dict[str, pd.DataFrame] | None = None,
 ) -> TrainingOutcome:
-    """Train for ``business_date`` on ``inputs`` (the marts :func:`store.read_inputs`
-    returns; read here when not given)."""
+    """Train for ``business_date`` on ``inputs`` (the marts
+    :func:`ml.forecasting.steps.forecast.read_inputs` returns; read here when not given)."""
     use_experiment(settings, MODEL_NAME)
     if inputs is None:
+        # imported here: the forecast step imports this module (it trains when due)
+        from ml.forecasting.steps.forecast import read_inputs
+
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            inputs = store.read_inputs(con)
+            inputs = read_inputs(con)
     series = build_series(inputs["daily_revenue"], config, as_of=business_date)
     covariates = {g: market_covariates(inputs["market_indicators_daily"], g) for g in GRAINS}
     client = mlflow.MlflowClient()
     clean_interrupted(client, MODEL_NAME)
-    fingerprint = _fingerprint(inputs, business_date)
+    fingerprint = history_fingerprint(inputs, business_date)
     reused = reused_outcome(client, MODEL_NAME, business_date, fingerprint, trigger)
     if reused is not None:
         log.info("revenue forecast %s: %s", business_date, reused.summary)
@@ -133,13 +164,6 @@ def train_and_gate(
     return TrainingOutcome(run.info.run_id, version, decision.promote, text)
 
 
-def _fingerprint(inputs: dict[str, pd.DataFrame], business_date: date) -> str:
-    """What a version is keyed on with its business date: the revenue history it saw."""
-    revenue = inputs["daily_revenue"]
-    history_rows = revenue[pd.to_datetime(revenue["revenue_date"]) <= pd.Timestamp(business_date)]
-    return data_fingerprint(history_rows.reset_index(drop=True))
-
-
 def _register(forecaster, series, inputs, business_date, trigger, mase, coverage) -> str:
     revenue = inputs["daily_revenue"]
     # No input example: the input is a whole revenue history (an example would be the mart
@@ -158,16 +182,6 @@ def _register(forecaster, series, inputs, business_date, trigger, mase, coverage
         signature=signature,
         pip_requirements=pip_requirements(),
     )
-    first = min(series.frame(g).index.min() for g in GRAINS)
-    tags = {
-        "business_date": business_date.isoformat(),
-        "training_window": f"closed-won revenue {str(first)[:10]} to {business_date}",
-        "data_fingerprint": _fingerprint(inputs, business_date),
-        "code_version": code_version(),
-        "trigger": trigger,
-        "validation_status": "pending",
-        "backtest_mase": f"{mase:.4f}",
-        "backtest_coverage_80": f"{coverage:.3f}",
-    }
+    tags = version_tags(series, inputs, business_date, trigger, mase, coverage)
     tag_version(mlflow.MlflowClient(), MODEL_NAME, version, tags)
     return version
