@@ -19,6 +19,13 @@ from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requiremen
 # The model-from-code file MLflow stores with every version.
 MODEL_FILE = Path(__file__).with_name("mlflow_model.py")
 ARTIFACT_KEY = "revenue_forecaster"
+# Where the pickled classes and the pyfunc lived before forecasting took the house shape
+# (forecasting/models/): versions registered then still load
+# (:func:`ml.registry.pyfunc.old_module_paths`).
+MOVED_MODULES = {
+    f"ml.forecasting.{name}": f"ml.forecasting.models.{name}"
+    for name in ("forecaster", "lstm", "lstm_data", "panel", "backtest", "ets_budget", "pyfunc")
+} | {"ml.forecasting.series": "ml.forecasting.features"}
 
 
 class RevenueForecastPyfunc(JoblibPythonModel):
@@ -43,4 +50,5 @@ def pip_requirements() -> list[str]:
 
 
 def load_forecaster(model_uri: str) -> RevenueForecaster:
-    return load_fitted(model_uri)
+    """Load a registered forecaster (``models:/revenue_forecast/3``)."""
+    return load_fitted(model_uri, MOVED_MODULES)

@@ -18,6 +18,13 @@ from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requiremen
 # The model-from-code file MLflow stores with every version.
 MODEL_FILE = Path(__file__).with_name("mlflow_model.py")
 ARTIFACT_KEY = "lead_model"
+# Where the pickled classes and the pyfunc lived before lead scoring took the house shape:
+# versions registered then still load (:func:`ml.registry.pyfunc.old_module_paths`).
+MOVED_MODULES = {
+    "ml.lead_scoring.model": "ml.lead_scoring.model.estimator",
+    "ml.lead_scoring.encoding": "ml.lead_scoring.model.encoding",
+    "ml.lead_scoring.pyfunc": "ml.lead_scoring.model.pyfunc",
+}
 
 
 class LeadScoringPyfunc(JoblibPythonModel):
@@ -35,4 +42,4 @@ def pip_requirements() -> list[str]:
 
 def load_lead_model(model_uri: str) -> LeadModel:
     """Load a registered lead model (``models:/lead_scoring/3``) back as a LeadModel."""
-    return load_fitted(model_uri)
+    return load_fitted(model_uri, MOVED_MODULES)
