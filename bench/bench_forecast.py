@@ -51,9 +51,9 @@ from ml.forecasting import (  # noqa: E402
     market_covariates,
     run_backtest,
 )
-from ml.forecasting.backtest import plan_origins  # noqa: E402
-from ml.forecasting.baselines import seasonal_naive  # noqa: E402
-from ml.forecasting.panel import build_panel  # noqa: E402
+from ml.forecasting.models.backtest import plan_origins  # noqa: E402
+from ml.forecasting.models.baselines import seasonal_naive  # noqa: E402
+from ml.forecasting.models.panel import build_panel  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "forecast.jsonl"
 

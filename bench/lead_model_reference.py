@@ -26,12 +26,12 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from ml.lead_scoring import data
 from ml.lead_scoring.config import lead_scoring_config
 from ml.lead_scoring.evaluate import evaluate_per_lead, life_point_ages, life_point_rows
 from ml.lead_scoring.features import FINAL_STATE_LEAKAGE, LABEL, feature_spec, model_inputs
-from ml.lead_scoring.pyfunc import load_lead_model
-from ml.lead_scoring.split import split_rows
+from ml.lead_scoring.model.pyfunc import load_lead_model
+from ml.lead_scoring.steps import training_rows as data
+from ml.lead_scoring.train import split_rows
 from ml.registry.tracking import configure_mlflow
 from ml.settings import load_settings
 
@@ -122,8 +122,10 @@ def main() -> None:
     ours = evaluate_per_lead(holdout, y_holdout, champion, ages, window)
     theirs = evaluate_per_lead(holdout, y_holdout, reference, ages, window)
     low, high = paired_bootstrap(holdout, y_holdout, champion, reference, ages, config.seed)
-    print(f"training rows: {'final states' if final_state else 'snapshots'}, split {split.method}, "
-          f"holdout {holdout['lead_id'].nunique():,} leads ({int(y_holdout.sum()):,} converted)")
+    print(
+        f"training rows: {'final states' if final_state else 'snapshots'}, split {split.method}, "
+        f"holdout {holdout['lead_id'].nunique():,} leads ({int(y_holdout.sum()):,} converted)"
+    )
     ages_shown = sorted(ours.points)
     print("| model | per-lead AUC |" + "".join(f" age {a} |" for a in ages_shown))
     print("|---|---|" + "---|" * len(ages_shown))

@@ -4,35 +4,28 @@
 Scores every open lead, every night, once the warehouse build has produced
 `marts.lead_features` and `marts.lead_outcomes` (data-aware: scheduled on their Assets).
 
-1. **train_lead_model_if_due**: trains when there is no `lead_scoring@champion` (a fresh
-   install, a new data set) or the last training is `retrain_every_days` old (default 7,
-   in `salespipe.yml`). Training fits a logistic-regression baseline and XGBoost on the
-   leads whose 90-day label window has closed, judges both on the most recent 20% of
-   those leads, registers the better one in MLflow as `challenger`, and promotes it to
-   `champion` only if it beats the champion on the same holdout rows and is calibrated.
-2. **score_open_leads**: loads `models:/lead_scoring@champion` (or, while none is
-   promoted, the documented source prior) and replaces the business date's rows of
-   `ml.lead_scores`: probability, 0-100 score, percentile, grade A-D, the top 3
-   positive and negative factors, and the model version. Validated before writing.
-3. **write_next_best_actions**: one ranked action per open lead in
-   `ml.next_best_actions`, with its reason in words, from `ml/actions/rules.yml`
-   (docs/serving.md); an invalid rule stops it before anything is written.
+1. **train_lead_model_if_due**: with no `lead_scoring@champion`, or when the last training
+   is `retrain_every_days` old (default 7), fits logistic regression and XGBoost on the
+   leads whose 90-day label window has closed, registers the better on the most recent
+   20% as `challenger`, and promotes it only if it beats the champion there, calibrated.
+2. **score_open_leads**: with `models:/lead_scoring@champion` (the documented source
+   prior while none is promoted), replaces the date's validated rows of `ml.lead_scores`:
+   probability, score, percentile, grade A-D, top 3 factors each way, model version.
+3. **write_next_best_actions**: a ranked action per open lead with its reason in words
+   (`ml.next_best_actions`, rules in `ml/actions/rules.yml`); a bad rule stops it first.
 4. **monitor_lead_model**: data and prediction drift against the champion's reference
-   sample (Evidently), and the realised AUC, calibration and lift of matured scores, in
-   `monitoring.drift`, `drift_runs`, `model_performance` and an HTML report. Drift never
-   blocks scoring: the scores are written before it runs.
-5. **retraining_requested** / **request_lead_model_retraining**: when a threshold is
-   crossed outside the cooldown, emits the Asset
-   `mlflow://models/lead_scoring/retraining_requested`, which starts
-   `on_demand_lead_model_training` (its model then faces the usual promotion gate).
-6. **publish_lead_scores**: publishes the night if all of it is done (warehouse, lead
-   scores, forecasts; the last nightly DAG to finish publishes); it runs even when
-   monitoring failed. If scoring did not finish, the run is recorded `failed` and the
-   published warehouse keeps the last complete night.
+   sample (Evidently) and the realised AUC, calibration and lift of matured scores, in
+   `monitoring.drift`, `drift_runs`, `model_performance` and an HTML report. It runs
+   after the scores are written: drift never blocks scoring.
+5. **retraining_requested** / **request_lead_model_retraining**: a threshold crossed
+   outside the cooldown emits `mlflow://models/lead_scoring/retraining_requested`, which
+   starts `on_demand_lead_model_training` (its model faces the usual gate).
+6. **publish_lead_scores**: publishes the night once all of it is done (the last nightly
+   DAG to finish publishes), even when monitoring failed; if scoring did not finish, the
+   run is recorded `failed` and BI keeps the last complete night.
 
-The business date comes from the triggering asset events (or the `business_date` param
-when triggered by hand). Every task runs in the `salespipe_warehouse` pool (one slot):
-DuckDB allows one writer per file.
+The business date comes from the triggering asset events (or the `business_date` param by
+hand). Tasks share the one-slot `salespipe_warehouse` pool: DuckDB has one writer a file.
 """
 
 from airflow.sdk import task

@@ -14,33 +14,32 @@ A nightly run is::
     figure = backtest_figure(series, forecast, segment="total", backtest=backtest)
 
 Modules, in the order data flows through them: ``config`` (hyper-parameters),
-``calendar`` (periods, month-end/weekday calendar weights), ``series`` (marts to weekly
-and monthly series per segment, status per series), ``panel`` (arrays for the models),
-``baselines`` (seasonal naive, run rate, ETS), ``ets_budget`` (ETS's time cap),
-``lstm_data`` + ``lstm`` (global LSTM, Lightning), ``ensemble``, ``models`` (all models
-at one origin), ``accuracy`` (MASE, sMAPE, coverage), ``backtest`` (rolling origin),
-``select`` (champions), ``reconcile`` (coherent segment forecasts), ``intervals``
-(conformal), ``train`` + ``forecaster`` (the fitted object), ``pipeline``
-(open-opportunity expected revenue), ``plots``.
+``calendar`` (periods, month-end/weekday calendar weights), ``features`` (marts to weekly
+and monthly series per segment, status per series), ``train`` (the forecaster from a
+backtest), ``evaluate`` (comparing two forecasters on one backtest, for the gate),
+``open_pipeline`` (expected revenue of the open deals), ``forecast`` (a forecaster's rows
+with the open pipeline beside them), ``monitor`` (realised accuracy of earlier
+forecasts). ``models/`` holds the family of models, the backtest and the fitted
+forecaster; ``steps/`` does the I/O and is what the DAGs and the CLI call.
 """
 
 # Names are imported on first use (PEP 562), so that reading one small module of this
 # package (its config, say, when the CLI checks salespipe.yml) does not pull in the
 # heavy libraries the rest needs.
 _EXPORTS = {
-    "BacktestResult": "ml.forecasting.backtest",
-    "run_backtest": "ml.forecasting.backtest",
+    "BacktestResult": "ml.forecasting.models.backtest",
+    "run_backtest": "ml.forecasting.models.backtest",
     "GRAINS": "ml.forecasting.config",
     "MODELS": "ml.forecasting.config",
     "ForecastConfig": "ml.forecasting.config",
-    "FORECAST_COLUMNS": "ml.forecasting.forecaster",
-    "RevenueForecaster": "ml.forecasting.forecaster",
-    "PIPELINE_COLUMNS": "ml.forecasting.pipeline",
-    "pipeline_forecast": "ml.forecasting.pipeline",
-    "backtest_figure": "ml.forecasting.plots",
-    "SeriesSet": "ml.forecasting.series",
-    "build_series": "ml.forecasting.series",
-    "market_covariates": "ml.forecasting.series",
+    "FORECAST_COLUMNS": "ml.forecasting.models.forecaster",
+    "RevenueForecaster": "ml.forecasting.models.forecaster",
+    "PIPELINE_COLUMNS": "ml.forecasting.open_pipeline",
+    "pipeline_forecast": "ml.forecasting.open_pipeline",
+    "backtest_figure": "ml.forecasting.models.plots",
+    "SeriesSet": "ml.forecasting.features",
+    "build_series": "ml.forecasting.features",
+    "market_covariates": "ml.forecasting.features",
     "fit_forecaster": "ml.forecasting.train",
 }
 

@@ -65,7 +65,7 @@ class ForecastConfig:
 
     # ETS (statsmodels): a wall-clock cap on its fits per grain and backtest. Series are
     # admitted in priority order (total, regions, products, reps) while it lasts; the
-    # rest have no ETS candidate (see ml.forecasting.ets_budget).
+    # rest have no ETS candidate (see ml.forecasting.models.ets_budget).
     ets_budget_seconds: float = 60.0
 
     # LSTM (global, Lightning, CPU).
@@ -103,7 +103,7 @@ class ForecastConfig:
     # Pipeline: stage win rates shrink toward the overall rate with this many pseudo-deals.
     win_rate_prior_deals: float = 10.0
 
-    # Registry (read by ml.forecasting.training/steps): retrain when the champion is this
+    # Registry (read by ml.forecasting.steps): retrain when the champion is this
     # old; a challenger is promoted if its backtest MASE beats the champion's by
     # promotion_margin and its 80% intervals covered within coverage_80_band.
     retrain_every_days: int = 28

@@ -1,4 +1,5 @@
-"""Fit the forecaster from a backtest: champions, interval quantiles, the final network.
+"""The train stage: fit the forecaster from a backtest (champions, interval quantiles,
+the final network), and the tags of the version a training registers.
 
 Per grain:
 
@@ -15,18 +16,20 @@ Per grain:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from ml.forecasting import intervals
-from ml.forecasting.backtest import BacktestResult
 from ml.forecasting.config import ENSEMBLE, GRAINS, LSTM, RUN_RATE, ForecastConfig, validate
-from ml.forecasting.forecaster import GrainModel, RevenueForecaster
-from ml.forecasting.lstm import train_lstm
-from ml.forecasting.panel import build_panel, covariates_for
-from ml.forecasting.select import choose
-from ml.forecasting.series import SeriesSet
+from ml.forecasting.features import SeriesSet
+from ml.forecasting.models import intervals
+from ml.forecasting.models.backtest import BacktestResult
+from ml.forecasting.models.forecaster import GrainModel, RevenueForecaster
+from ml.forecasting.models.lstm import train_lstm
+from ml.forecasting.models.panel import build_panel, covariates_for
+from ml.forecasting.models.select import choose
+from ml.registry.provenance import code_version, data_fingerprint
 
 
 def fit_forecaster(
@@ -77,3 +80,33 @@ def fit_forecaster(
             lstm=network,
         )
     return RevenueForecaster(config, grains, series.as_of)
+
+
+def history_fingerprint(inputs: dict[str, pd.DataFrame], business_date: date) -> str:
+    """What a version is keyed on with its business date: the revenue history it saw."""
+    revenue = inputs["daily_revenue"]
+    history_rows = revenue[pd.to_datetime(revenue["revenue_date"]) <= pd.Timestamp(business_date)]
+    return data_fingerprint(history_rows.reset_index(drop=True))
+
+
+def version_tags(
+    series: SeriesSet,
+    inputs: dict[str, pd.DataFrame],
+    business_date: date,
+    trigger: str,
+    mase: float,
+    coverage: float,
+) -> dict[str, str]:
+    """The provenance and quality tags of the version a training registers."""
+    first = min(series.frame(g).index.min() for g in GRAINS)
+    tags = {
+        "business_date": business_date.isoformat(),
+        "training_window": f"closed-won revenue {str(first)[:10]} to {business_date}",
+        "data_fingerprint": history_fingerprint(inputs, business_date),
+        "code_version": code_version(),
+        "trigger": trigger,
+        "validation_status": "pending",
+        "backtest_mase": f"{mase:.4f}",
+        "backtest_coverage_80": f"{coverage:.3f}",
+    }
+    return tags

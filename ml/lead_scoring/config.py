@@ -120,6 +120,8 @@ class LeadScoringConfig:
 
 
 SECTION = "lead_scoring"
+# What a step says when the section switches lead scoring off.
+SWITCHED_OFF = "switched off (lead_scoring.enabled is false)"
 
 
 def lead_scoring_config(settings: Settings) -> LeadScoringConfig:

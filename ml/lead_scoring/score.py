@@ -15,15 +15,23 @@
   (``grade_cutoffs``, default A >= 50%, B >= 30%, C >= 15%), so a grade means the same
   likelihood every night, whatever the mix (see docs/lead-scoring.md for the choice);
 - ``scoring_method``: ``model`` (a registered champion) or ``prior`` (the documented
-  fallback when none is promoted, see :mod:`ml.lead_scoring.prior`).
+  fallback when none is promoted, see :mod:`ml.lead_scoring.model.prior`).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+
+from ml.lead_scoring.config import LeadScoringConfig
+from ml.lead_scoring.features import model_inputs
+from ml.lead_scoring.model.factors import top_factor_rows
+from ml.lead_scoring.model.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
+
+log = logging.getLogger(__name__)
 
 MODEL, PRIOR = "model", "prior"
 RANK, PROBABILITY = "rank", "probability"
@@ -123,3 +131,47 @@ def lead_scores_frame(
         },
         columns=list(LEAD_SCORE_COLUMNS),
     )
+
+
+def score_with_model(
+    model, leads: pd.DataFrame, top_factors: int
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Probabilities and the long table of top factors of ``lead_features`` rows, from a
+    loaded LeadModel: the nightly's scoring, and the online API's (ml/serving)."""
+    inputs = model_inputs(leads, model.spec)
+    if inputs.empty:
+        return np.array([]), _no_factors()
+    contributions, bias = model.contributions(inputs)
+    margin = contributions.sum(axis=1) + bias
+    probability = 1.0 / (1.0 + np.exp(-margin))
+    long = top_factor_rows(contributions, inputs, model.spec.columns, top_factors, margin)
+    return probability, long
+
+
+def score_with_prior(
+    leads: pd.DataFrame, labelled: pd.DataFrame, business_date: date, config: LeadScoringConfig
+) -> tuple[np.ndarray, pd.DataFrame, str, str, str]:
+    """Probabilities and factors of ``leads`` from the source prior fitted on ``labelled``
+    (no champion yet), with the prior's model name, version and scoring method."""
+    prior = fit_source_prior(labelled, config.prior_pseudo_leads, config.prior_default_rate)
+    log.warning(
+        "no lead_scoring champion: scoring with the source prior "
+        "(%d mature leads, overall rate %.3f)",
+        prior.mature_leads, prior.overall_rate,
+    )  # fmt: skip
+    version = f"{business_date.isoformat()}-{prior.mature_leads}leads"
+    return (
+        prior.probability(leads["source"]),
+        prior_factors(prior, leads["source"]) if len(leads) else _no_factors(),
+        PRIOR_MODEL_NAME,
+        version,
+        PRIOR,
+    )
+
+
+def _no_factors() -> pd.DataFrame:
+    return pd.DataFrame(
+        {c: pd.Series(dtype=t) for c, t in [("row", "int64"), ("direction", "object"),
+         ("rank", "int64"), ("feature", "object"), ("label", "object"), ("value", "object"),
+         ("impact", "float64"), ("probability_effect", "float64")]}
+    )  # fmt: skip

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ml.contract import LANDING_TABLES
-from ml.mapping.parse import did_you_mean
+from ml.mapping.parse_columns import did_you_mean
 from ml.mapping.rules import (
     ATTR_NAME,
     allowed_values,

@@ -9,7 +9,11 @@ contributions, market covariates).
 
 from __future__ import annotations
 
+import importlib
+import sys
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -58,6 +62,35 @@ def log_joblib_model(
     return str(info.registered_model_version)
 
 
-def load_fitted(model_uri: str) -> Any:
-    """The fitted object of a registered version (``models:/name/3``)."""
-    return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().fitted
+def load_fitted(model_uri: str, moved_modules: Mapping[str, str] | None = None) -> Any:
+    """The fitted object of a registered version (``models:/name/3``).
+
+    ``moved_modules`` (old module path -> new) lets a version registered before a module
+    moved load after it (:func:`old_module_paths`).
+    """
+    with old_module_paths(moved_modules or {}):
+        return mlflow.pyfunc.load_model(model_uri).unwrap_python_model().fitted
+
+
+@contextmanager
+def old_module_paths(moved: Mapping[str, str]) -> Iterator[None]:
+    """While a version loads, each old module path in ``moved`` names its new module.
+
+    A version's fitted object is a pickle, which names each class by the module it lived
+    in when the version was registered, and its model-from-code file imports the pyfunc
+    class by its module path then. Without this, moving a module would leave every
+    version registered before unloadable (``ModuleNotFoundError``), the champion
+    included. The old paths are put back as they were afterwards (an old path that is
+    now a package, ``ml.lead_scoring.model``, is the package again).
+    """
+    saved = {old: sys.modules.get(old) for old in moved}
+    try:
+        for old, new in moved.items():
+            sys.modules[old] = importlib.import_module(new)
+        yield
+    finally:
+        for old, module in saved.items():
+            if module is None:
+                sys.modules.pop(old, None)
+            else:
+                sys.modules[old] = module

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ml.lead_scoring.steps import MODEL_NAME
+from ml.names import LEAD_SCORING as MODEL_NAME
 from ml.serving.features import FeatureSql, compile_feature_sql
 from ml.settings import Settings
 
@@ -35,7 +35,7 @@ class LoadedChampion:
 
     model_name: str
     version: str
-    model: Any  # ml.lead_scoring.model.LeadModel
+    model: Any  # ml.lead_scoring.model.estimator.LeadModel
     features: FeatureSql
 
 
@@ -52,7 +52,7 @@ def champion_version(settings: Settings) -> str | None:
 
 def load_champion(settings: Settings, version: str) -> LoadedChampion:
     """Load ``lead_scoring`` version ``version`` and compile the feature SQL for it."""
-    from ml.lead_scoring.pyfunc import load_lead_model
+    from ml.lead_scoring.model.pyfunc import load_lead_model
 
     model = load_lead_model(f"models:/{MODEL_NAME}/{version}")
     if hasattr(model.estimator, "get_booster"):

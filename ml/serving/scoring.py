@@ -1,10 +1,10 @@
 """Scoring leads online exactly as the nightly batch does.
 
 Features: the nightly's compiled dbt SQL on the request's rows (:mod:`ml.serving.features`).
-Probabilities: the steps of :func:`ml.lead_scoring.steps.score_with_model`, the batch's
+Probabilities: the steps of :func:`ml.lead_scoring.score.score_with_model`, the batch's
 (``model_inputs``, the model's exact contributions, their sum and the sigmoid). Factors:
 :mod:`ml.serving.factors`, the batch's selection as objects, proven byte-identical to
-:func:`ml.lead_scoring.factors.factors_json` by ``tests/serving/test_factors.py``. Stale flag:
+:func:`ml.lead_scoring.model.factors.factors_json` by ``tests/serving/test_factors.py``. Stale flag:
 :func:`ml.lead_scoring.score.stale_leads`. Percentile and grade: against the scores of
 the latest night on or before the as-of date in the published warehouse
 (:mod:`ml.serving.population`).

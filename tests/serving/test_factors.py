@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from lead_requests import BUSINESS_DATE
 
-from ml.lead_scoring.factors import factors_json, top_factor_rows
 from ml.lead_scoring.features import model_inputs
+from ml.lead_scoring.model.factors import factors_json, top_factor_rows
 from ml.serving.factors import factor_documents
 
 

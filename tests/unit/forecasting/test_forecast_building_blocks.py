@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.forecasting import baselines, intervals
-from ml.forecasting.accuracy import covered, mase_scale, smape
-from ml.forecasting.ensemble import combine
-from ml.forecasting.reconcile import constraint_matrix, reconcile
-from ml.forecasting.select import choose
+from ml.forecasting.models import baselines, intervals
+from ml.forecasting.models.accuracy import covered, mase_scale, smape
+from ml.forecasting.models.ensemble import combine
+from ml.forecasting.models.reconcile import constraint_matrix, reconcile
+from ml.forecasting.models.select import choose
 
 SEGMENTS = ["total", "region:a", "region:b", "product:x", "product:y", "rep:r1", "rep:other"]
 

@@ -22,7 +22,7 @@ from ml.forecasting import (
     market_covariates,
     run_backtest,
 )
-from ml.forecasting.backtest import TABLE_COLUMNS, plan_origins
+from ml.forecasting.models.backtest import TABLE_COLUMNS, plan_origins
 
 
 @pytest.fixture(scope="module")

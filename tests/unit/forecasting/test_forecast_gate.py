@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ml.forecasting.promotion import choice_mase, forecast_gate, published_scores
+from ml.forecasting.evaluate import choice_mase, forecast_gate, published_scores
 
 
 def backtest_table() -> pd.DataFrame:

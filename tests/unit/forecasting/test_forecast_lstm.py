@@ -9,10 +9,10 @@ import pytest
 import torch
 from forecast_data import AS_OF
 
-from ml.forecasting.lstm import RevenueLSTM, predict_lstm, train_lstm
-from ml.forecasting.lstm_data import RevenueDataModule, Windows
-from ml.forecasting.panel import build_panel
-from ml.forecasting.series import build_series, market_covariates
+from ml.forecasting.features import build_series, market_covariates
+from ml.forecasting.models.lstm import RevenueLSTM, predict_lstm, train_lstm
+from ml.forecasting.models.lstm_data import RevenueDataModule, Windows
+from ml.forecasting.models.panel import build_panel
 
 
 @pytest.fixture(scope="module")

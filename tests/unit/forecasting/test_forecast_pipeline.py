@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from forecast_data import AS_OF
 
-from ml.forecasting.pipeline import PIPELINE_COLUMNS, pipeline_forecast
-from ml.forecasting.series import build_series
+from ml.forecasting.features import build_series
+from ml.forecasting.open_pipeline import PIPELINE_COLUMNS, pipeline_forecast
 
 # (id, region, rep, amount, [(stage, valid_from, close_date)], closed_at, won)
 DEALS = [

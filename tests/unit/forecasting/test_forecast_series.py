@@ -11,7 +11,7 @@ import pytest
 from forecast_data import AS_OF
 
 from ml.forecasting import calendar
-from ml.forecasting.series import OTHER_REPS, build_series, market_covariates
+from ml.forecasting.features import OTHER_REPS, build_series, market_covariates
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ml.forecasting.series import missing_revenue_history
+from ml.forecasting.features import missing_revenue_history
 from ml.forecasting.steps import forecast_revenue
 from ml.settings import load_settings
 from ml.warehouse.runs import skipped_stages

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.factors import factors_json, readable_name, top_factor_rows
-from ml.lead_scoring.prior import fit_source_prior, prior_factors
+from ml.lead_scoring.model.factors import factors_json, readable_name, top_factor_rows
+from ml.lead_scoring.model.prior import fit_source_prior, prior_factors
 from ml.lead_scoring.score import grades, lead_scores_frame
 from ml.quality import validate_frame
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from ml.lead_scoring.data import read_leakage_columns
 from ml.lead_scoring.features import LABEL, feature_spec, labelled_snapshots, model_inputs
+from ml.lead_scoring.steps.training_rows import read_leakage_columns
 
 D = date(2024, 12, 31)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ml.lead_scoring.features import labelled_snapshots
-from ml.lead_scoring.split import STRATIFIED_RANDOM, TIME_ORDERED, split_rows
+from ml.lead_scoring.train import STRATIFIED_RANDOM, TIME_ORDERED, split_rows
 
 
 def test_time_ordered_holdout_is_the_most_recent_fifth(leads):

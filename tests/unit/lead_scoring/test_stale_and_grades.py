@@ -13,7 +13,7 @@ import pytest
 
 from ml.config_file import ConfigError, load_section
 from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.factors import factors_json, top_factor_rows
+from ml.lead_scoring.model.factors import factors_json, top_factor_rows
 from ml.lead_scoring.score import lead_scores_frame, rank_grades, stale_leads
 from ml.quality import validate_frame
 

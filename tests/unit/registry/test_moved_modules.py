@@ -1,0 +1,53 @@
+"""A version registered before a module moved still loads: its pickle names the old path."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+import pytest
+
+from ml.forecasting.models.forecaster import GrainModel
+from ml.forecasting.models.pyfunc import MOVED_MODULES as FORECAST_MOVES
+from ml.lead_scoring.model.encoding import Vocabulary
+from ml.lead_scoring.model.estimator import LeadModel
+from ml.lead_scoring.model.pyfunc import MOVED_MODULES as LEAD_MOVES
+from ml.registry.pyfunc import old_module_paths
+
+
+def pickled_under(obj: object, old_module: str) -> bytes:
+    """``obj`` pickled as a version registered before the move wrote it: its class under
+    ``old_module`` (protocol 0 names a class as a text line, so the path can be swapped)."""
+    data = pickle.dumps(obj, protocol=0)
+    new_module = f"c{type(obj).__module__}\n{type(obj).__name__}\n".encode()
+    assert new_module in data
+    return data.replace(new_module, f"c{old_module}\n{type(obj).__name__}\n".encode())
+
+
+def test_a_class_whose_module_moved_loads_from_its_old_path():
+    vocabulary = Vocabulary({"source": ("__missing__", "__other__", "web")})
+    old = pickled_under(vocabulary, "ml.lead_scoring.encoding")
+    with pytest.raises(ModuleNotFoundError, match="ml.lead_scoring.encoding"):
+        pickle.loads(old)
+    with old_module_paths(LEAD_MOVES):
+        assert pickle.loads(old) == vocabulary
+    assert "ml.lead_scoring.encoding" not in sys.modules
+
+
+def test_an_old_module_path_that_is_now_a_package_is_the_package_again_after_the_load():
+    package = sys.modules["ml.lead_scoring.model"]
+    model = LeadModel("xgboost", None, None, None, None, platt_slope=0.5)
+    old = pickled_under(model, "ml.lead_scoring.model")
+    with pytest.raises(AttributeError, match="LeadModel"):
+        pickle.loads(old)
+    with old_module_paths(LEAD_MOVES):
+        loaded = pickle.loads(old)
+    assert (type(loaded), loaded.platt_slope) == (LeadModel, 0.5)
+    assert sys.modules["ml.lead_scoring.model"] is package
+
+
+def test_a_forecaster_pickled_before_forecasting_models_existed_loads():
+    grain = GrainModel("week", {"total": "run_rate"}, {}, frozenset(), None)
+    old = pickled_under(grain, "ml.forecasting.forecaster")
+    with old_module_paths(FORECAST_MOVES):
+        assert pickle.loads(old) == grain
