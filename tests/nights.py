@@ -23,8 +23,10 @@ UI that writes into the home. When each test *module* ends, tests/conftest.py pu
 home back as it was built if anything under it changed (a file added, removed, written
 or chmodded), from a copy taken after the build, at the same path: MLflow's and
 Airflow's SQLite stores hold absolute paths, so a copy elsewhere would not be the same
-install. So every module starts from the night as built; within a module, order the
-tests (readers before writers) as they need. A restore costs a few seconds.
+install; and MLflow's cached connections in the test process are closed, so they read the
+restored store, not the replaced file. So every module starts from the night as built;
+within a module, order the tests (readers before writers) as they need. A restore costs
+a few seconds: only what changed is copied back.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import grp
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -196,12 +199,64 @@ def restore_if_changed() -> bool:
     if not _BUILT:
         return False
     night, built = _BUILT[0]
-    if signature(night.home) == built:
+    now = signature(night.home)
+    if now == built:
         return False
-    shutil.rmtree(night.home)
-    _copy_tree(night.snapshot, night.home)
+    _put_back(night.home, night.snapshot, built, now)
+    if signature(night.home) != built:  # something the file-by-file repair missed
+        shutil.rmtree(night.home)
+        _copy_tree(night.snapshot, night.home)
     assert signature(night.home) == built, "the shared night's home was not restored"
+    _close_cached_mlflow_connections(night.home)
     return True
+
+
+def _put_back(home: Path, snapshot: Path, built: tuple, now: tuple) -> None:
+    """Repair ``home`` from ``snapshot`` file by file: remove what was added, copy back
+    each file that was changed or removed (a new file, as a full copy would make), then
+    give the folders their modes, group and times again. Much less to copy than the
+    whole home, which is mostly the landing zone and never changes."""
+    was = {entry[0]: entry for entry in built}
+    current = {entry[0]: entry for entry in now}
+    for path in sorted(set(current) - set(was), reverse=True):  # children first
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
+    folders = []
+    for path in sorted(was):  # a folder before what is in it
+        source = snapshot / Path(path).relative_to(home)
+        if stat.S_ISDIR(was[path][1]):
+            os.makedirs(path, exist_ok=True)
+            folders.append((path, source))
+        elif current.get(path) != was[path]:
+            if os.path.lexists(path):
+                os.unlink(path)
+            shutil.copy2(source, path, follow_symlinks=False)
+            info = os.lstat(source)
+            os.chown(path, info.st_uid, info.st_gid, follow_symlinks=False)
+    for path, source in reversed(folders):  # after their contents changed
+        info = os.lstat(source)
+        os.chown(path, info.st_uid, info.st_gid)
+        os.chmod(path, stat.S_IMODE(info.st_mode))
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+
+
+def _close_cached_mlflow_connections(home: Path) -> None:
+    """MLflow keeps one SQLAlchemy engine per store URI for the life of this process, and
+    its pooled connections keep the mlflow.db they opened: after a restore they would go
+    on reading the replaced, deleted file (a champion the restore took away). Dispose of
+    the engines on this home's store; the next use opens the file now at that path."""
+    for name in (
+        "mlflow.store.tracking.sqlalchemy_store",
+        "mlflow.store.model_registry.sqlalchemy_store",
+    ):
+        module = sys.modules.get(name)  # not imported: nothing is cached
+        if module is None:
+            continue
+        for engine in list(module.SqlAlchemyStore._engine_map.values()):
+            if str(home) in str(engine.url):
+                engine.dispose()
 
 
 def _copy_tree(source: Path, target: Path) -> None:
