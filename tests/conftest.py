@@ -1,4 +1,5 @@
-"""Shared test setup: every test gets its own SALESPIPE_HOME and no telemetry leaves."""
+"""Shared test setup: every test gets its own SALESPIPE_HOME and no telemetry leaves; the
+shared night (``shared_night``, see tests/nights.py) is built once per session."""
 
 from __future__ import annotations
 
@@ -94,3 +95,22 @@ def query_with_duckdb_lts(path: Path, sql: str) -> list[list[object]]:
     import json
 
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="session")
+def shared_night(tmp_path_factory):
+    """The one generated night the tests share: a ``nights.SharedNight`` (what it holds:
+    tests/nights.py)."""
+    import nights  # here, not at the top: after the telemetry switches above
+
+    return nights.build_shared_night(tmp_path_factory.mktemp("shared_night"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shared_night_as_built() -> Iterator[None]:
+    """Each test module starts from the shared night as built: after a module that
+    changed anything under its home, the home is put back (tests/nights.py)."""
+    yield
+    import nights
+
+    nights.restore_if_changed()

@@ -22,15 +22,6 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 BIN = Path(sys.executable).parent
 SALESPIPE = str(BIN / "salespipe")
-BUSINESS_DATE = date(2024, 7, 18)  # day 200 from 2024-01-01
-CONFIG = """\
-lead_scoring:
-  label_window_days: 60
-  min_mature_leads: 300
-  min_converted_leads: 40
-  min_comparison_rows: 50
-  xgboost: {n_estimators: 60}
-"""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Browser smoke tests: Debian's Chromium, driven by Python Playwright, on one small night.
 
-The night is built once per session (the warehouse and lead-scoring DAGs through
-salespipe's own runner, as `salespipe run` runs them), in its own SALESPIPE_HOME.
+The night is the shared one (tests/nights.py: `salespipe run` of every nightly DAG through
+Airflow, built once per session); the UIs these tests start write into its home, which
+is put back as built after each module.
 Chromium comes from Debian (`python3 dev.py test` installs it as root when missing);
 Playwright never downloads a browser.
 """
@@ -9,47 +10,16 @@ Playwright never downloads a browser.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 
 import pytest
-from browser_support import (
-    BUSINESS_DATE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    CONFIG,
-    SALESPIPE,
-    Night,
-    Server,
-    salespipe_env,
-)  # fmt: skip
+from browser_support import CHROMIUM, CHROMIUM_ARGS, Night, Server
 
 
 @pytest.fixture(scope="session")
-def night(tmp_path_factory) -> Night:
-    """One small night: 1,500 leads over 200 days, warehouse and lead scoring."""
-    from ml.airflow_cli import migrate_metadata_db, run_dag_for_date
-    from ml.settings import load_settings
-
-    home = tmp_path_factory.mktemp("browser") / "home"
-    home.mkdir()
-    (home / "salespipe.yml").write_text(CONFIG)
-    env = salespipe_env(home)
-    subprocess.run(
-        [SALESPIPE, "generate", "--out", str(home / "landing"), "--leads", "1500", "--days",
-         "200"], env=env, check=True, capture_output=True, timeout=600,
-    )  # fmt: skip
-    settings = load_settings({"SALESPIPE_HOME": str(home)})
-    migrate_metadata_db(settings)
-    for dag_id, conf in (
-        ("nightly_warehouse", None),
-        ("nightly_lead_scoring", {"business_date": BUSINESS_DATE.isoformat()}),
-    ):
-        run_dag_for_date(
-            settings, dag_id, BUSINESS_DATE,
-            log_file=home / "logs" / f"{dag_id}_{BUSINESS_DATE}.log", conf=conf,
-        )  # fmt: skip
-    return Night(home, BUSINESS_DATE)
+def night(shared_night) -> Night:
+    """One small night: 1,500 leads over 200 days, run through Airflow (tests/nights.py)."""
+    return Night(shared_night.home, shared_night.business_date)
 
 
 @pytest.fixture

@@ -1,33 +1,29 @@
-"""dbt's own data tests and unit tests, through `dbt build` on a throwaway warehouse."""
+"""dbt's own data tests and unit tests, through `dbt build`: the build of the shared night
+(tests/nights.py), whose working warehouse is a throwaway (put back as built after this
+module)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-from datetime import date
 
 import duckdb
 import pytest
+from nights import BUSINESS_DATE
 
-from ml.generate import generate_landing_zone
-from ml.settings import load_settings
-from ml.warehouse.steps import ingest_deliveries
 from ml.warehouse.transform import dbt_command, dbt_environment, run_dbt_build
 
 pytestmark = pytest.mark.slow
 
-BUSINESS_DATE = date(2024, 4, 29)  # the last day of a 120-day landing zone from 2024-01-01
-
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    home = tmp_path_factory.mktemp("dbt") / "home"
-    settings = load_settings({"SALESPIPE_HOME": str(home), "SALESPIPE_PII_KEY": "test-key"})
-    generate_landing_zone(settings.landing, seed=7, leads=1_500, start=date(2024, 1, 1), days=120)
-    ingest_deliveries(BUSINESS_DATE, settings)
-    run_dbt_build(settings, BUSINESS_DATE)
-    results = json.loads((settings.dbt_state / "target" / "run_results.json").read_text())
-    return settings, results["results"]
+def built(shared_night):
+    """The shared night's settings and the results of its `dbt build` (for its business
+    date, on its working warehouse)."""
+    settings = shared_night.settings
+    run = json.loads((settings.dbt_state / "target" / "run_results.json").read_text())
+    assert run["args"]["which"] == "build", run["args"]  # the night's last dbt command
+    return settings, run["results"]
 
 
 def test_every_model_test_and_unit_test_passes(built):

@@ -1,6 +1,7 @@
-"""End to end: a person planted in the CRM's deliveries goes through a night; `salespipe
-privacy erase` then removes every trace of them from every file under the install, keeps
-them out of a re-delivery, and logs itself; and every file a night creates is private."""
+"""End to end: a person planted in the CRM's deliveries goes through a night (the shared
+night, tests/nights.py); `salespipe privacy erase` then removes every trace of them from
+every file under the install, keeps them out of a re-delivery, and logs itself; and every
+file a night creates is private."""
 
 from __future__ import annotations
 
@@ -10,74 +11,26 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
+from nights import (
+    BUSINESS_DATE,
+    LEAD_HEADER,
+    PLANTED_EMAIL,
+    PLANTED_FIRST,
+    PLANTED_LAST,
+    PLANTED_LEAD_ID,
+    PLANTED_PHONE,
+    planted_lead_row,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SALESPIPE = str(Path(sys.executable).with_name("salespipe"))
-BUSINESS_DATE = date(2024, 3, 30)  # day 90 from 2024-01-01
-CONFIG = """\
-lead_scoring:
-  label_window_days: 30
-  min_mature_leads: 300
-  min_converted_leads: 30
-  min_comparison_rows: 50
-  xgboost: {n_estimators: 30}
-forecasting: {use_lstm: false}
-"""
-LEAD_ID = "L90000001"
-EMAIL = "Zebulon.Quixotewright@planted-example.org"
-FIRST, LAST = "Zebulon", "Quixotewright"
-PHONE = "+44 7700 900123"
-LEAD_HEADER = (
-    "lead_id,created_at,updated_at,source,status,email,first_name,last_name,phone,company,"
-    "title,country,industry,employees,owner_rep_id\n"
-)
-
-
-def _group() -> str | None:
-    for name in ("users", "staff", "nogroup"):
-        try:
-            grp.getgrnam(name)
-            return name
-        except KeyError:
-            continue
-    return None
-
-
-def _lead_row(updated_at: str, status: str, email: str = EMAIL) -> str:
-    return (
-        f"{LEAD_ID},2024-01-10T09:00:00Z,{updated_at},web,{status},{email},{FIRST},{LAST},"
-        f'"{PHONE}",{LAST} Ltd,CTO,GB,software,120,R0001\n'
-    )
-
-
-def plant(landing: Path) -> list[Path]:
-    """The person: two versions of the lead, a quarantined row (malformed email), an
-    unreadable line holding their id and email, and activities naming them. Returns the
-    files written (by the test, as the CRM would: not files the install creates)."""
-    files = {
-        "leads/2024-01-10/zz_planted.csv": LEAD_HEADER + _lead_row("2024-01-10T09:00:00Z", "open"),
-        "leads/2024-02-20/zz_planted.csv": LEAD_HEADER
-        + _lead_row("2024-02-20T10:00:00Z", "working"),
-        "leads/2024-02-21/zz_planted.csv": LEAD_HEADER
-        + _lead_row("2024-02-21T10:00:00Z", "working", email="zebulon at planted-example.org")
-        + f"{LEAD_ID},{EMAIL},{FIRST} {LAST},broken line\n",
-        "activities/2024-01-12/zz_planted.csv": (
-            "activity_id,occurred_at,activity_type,lead_id,channel,duration_seconds,subject\n"
-            f"A99000001,2024-01-12T10:00:00Z,call,{LEAD_ID},phone,300,Call with {FIRST} {LAST}\n"
-            f"A99000002,2024-01-12T11:00:00Z,email,{LEAD_ID},email,0,Mail to {EMAIL}\n"
-        ),
-    }
-    for relative, text in files.items():
-        path = landing / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return [landing / relative for relative in files]
+LEAD_ID, EMAIL = PLANTED_LEAD_ID, PLANTED_EMAIL
+FIRST, LAST, PHONE = PLANTED_FIRST, PLANTED_LAST, PLANTED_PHONE
 
 
 def salespipe(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -94,16 +47,12 @@ def ok(result: subprocess.CompletedProcess) -> str:
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    """One small night with the planted person (the BI group set, if the machine has one)."""
-    home = tmp_path_factory.mktemp("privacy") / "home"
-    env = {"SALESPIPE_BI_GROUP": _group() or ""}
-    ok(salespipe(home, "generate", "--out", str(home / "landing"), "--leads", "1500",
-                 "--days", "90", env=env))  # fmt: skip
-    (home / "salespipe.yml").write_text(CONFIG)
-    written = {home / "salespipe.yml", *plant(home / "landing")}
-    out = ok(salespipe(home, "run", "--date", BUSINESS_DATE.isoformat(), env=env))
-    return home, env, out, written
+def night(shared_night):
+    """The shared night (tests/nights.py), which has the planted person (nights.plant)
+    in its deliveries and ran with the BI group set, if the machine has one. These tests
+    erase the person; the next module gets the night back as built."""
+    env = {"SALESPIPE_BI_GROUP": "", **shared_night.env}
+    return shared_night.home, env, shared_night.run_output, set(shared_night.written)
 
 
 def needles() -> dict[str, bytes]:
@@ -221,7 +170,7 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
 def test_a_re_delivery_of_an_erased_person_is_quarantined_with_no_values(night):
     home, env, *_ = night
     redelivery = home / "landing" / "leads" / BUSINESS_DATE.isoformat() / "zz_again.csv"
-    redelivery.write_text(LEAD_HEADER + _lead_row("2024-03-30T08:00:00Z", "working"))
+    redelivery.write_text(LEAD_HEADER + planted_lead_row(f"{BUSINESS_DATE}T08:00:00Z", "working"))
     try:  # the ingest step of a night, on its own: the rest of a night is not under test
         ok(salespipe(home, "ingest", "--landing", str(home / "landing"),
                      "--up-to", BUSINESS_DATE.isoformat(), env=env))  # fmt: skip

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from nights import BUSINESS_DATE  # the shared night's (tests/nights.py): day 200
 
 from ml.serving.examples import request_for
 
-BUSINESS_DATE = date(2024, 7, 18)  # the serving tests' night: day 200 from 2024-01-01
 TOKEN = "test-token-1"
 
 __all__ = ["BUSINESS_DATE", "TOKEN", "request_for"]
