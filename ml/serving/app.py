@@ -79,16 +79,20 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self._refuse(send)
             return
-        body, more = b"", True
+        chunks: list[bytes] = []
+        size, more = 0, True
         while more:
             message = await receive()
             if message["type"] != "http.request":
                 break
-            body += message.get("body", b"")
+            chunk = message.get("body", b"")
+            chunks.append(chunk)  # joined once: adding each chunk copied the whole body
+            size += len(chunk)
             more = message.get("more_body", False)
-            if len(body) > self.limit:
+            if size > self.limit:
                 await self._refuse(send)
                 return
+        body = b"".join(chunks)
         replayed = False
 
         async def replay() -> Message:

@@ -84,7 +84,8 @@ def place(
             np.array(["A", "B", "C"], dtype=object),
             default="D",
         )
-        grade = np.where(stale, None, ranked).astype(object)
+        grade = np.asarray(ranked, dtype=object)
+        grade[stale] = None
     else:
         grade[stale] = None
     return percentile, grade

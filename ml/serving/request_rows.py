@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -18,7 +19,7 @@ import pyarrow as pa
 from ml.contract import LINEAGE_COLUMNS
 
 # A request's raw rows: a frame, or columns by name (what the API makes from a request).
-Rows = pd.DataFrame | Mapping[str, Sequence[object]]
+Rows: TypeAlias = pd.DataFrame | Mapping[str, Sequence[object]]
 
 
 class RequestRows:

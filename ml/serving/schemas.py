@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 LEAD_STATUSES = ("open", "working", "qualified", "disqualified", "converted")
 _ATTR = re.compile(r"^attr_[a-z0-9_]+$")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def _timestamp(value: str | None) -> str | None:
@@ -38,7 +39,7 @@ def _whole_number(value: str | int | None) -> str | None:
     text = str(value).strip()
     if isinstance(value, str) and not text:  # empty: missing, as staging reads it
         return value
-    if isinstance(value, bool) or not re.fullmatch(r"-?[0-9]+", text):
+    if isinstance(value, bool) or not _WHOLE_NUMBER.fullmatch(text):
         raise ValueError(f"{value!r} is not a whole number")
     return text
 
