@@ -60,4 +60,30 @@ ONLINE_LEAD_INPUTS = Table(
     partition_by=("request_id",),
 )  # fmt: skip
 
-SERVING_TABLES = (NEXT_BEST_ACTIONS, ONLINE_LEAD_INPUTS)
+ONLINE_DRIFT = Table(
+    "monitoring.online_drift",
+    "Drift of the scoring API's inputs: one row per date, model and feature (feature = "
+    "'prediction' for the probabilities), the leads scored online for that date "
+    "(monitoring.online_lead_inputs, each lead's latest score) against the champion's "
+    "reference sample, with the nightly drift's tests and thresholds.",
+    columns(
+        ("run_date", "date", "The as_of date of the online scores compared."),
+        ("model_name", "varchar", MODEL_NAME),
+        ("model_version", "varchar", "The champion version whose reference was used; online "
+         "scores by other versions are left out (and counted in note)."),
+        ("feature", "varchar", "The model input, or 'prediction'."),
+        ("drift_score", "double", "The test's statistic; null when not compared."),
+        ("threshold", "double", "The test's threshold."),
+        ("drifted", "boolean", "True when the feature drifted by its test and threshold."),
+        ("stattest", "varchar", "The statistical test (as in monitoring.drift)."),
+        ("kind", "varchar", "numeric or categorical; empty when not compared."),
+        ("reference_rows", "bigint", "Rows of the reference sample compared."),
+        ("current_rows", "bigint", "Online values compared."),
+        ("online_rows", "bigint", "Leads scored online for the date by that version."),
+        ("note", "varchar", "How many leads were compared, and why a feature was not."),
+    ),
+    grain=("run_date", "model_name", "feature"),
+    partition_by=("run_date", "model_name"),
+)  # fmt: skip
+
+SERVING_TABLES = (NEXT_BEST_ACTIONS, ONLINE_LEAD_INPUTS, ONLINE_DRIFT)

@@ -21,14 +21,16 @@ import tempfile
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
+from duckdb.sqltypes import VARCHAR
 
 from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
+from ml.privacy.suppression import KEY_VARIABLE
+from ml.serving.request_rows import RequestRows, Rows, raw_schema, raw_table
 from ml.settings import Settings
 from ml.warehouse.transform import dbt_command, dbt_environment
 
@@ -36,6 +38,7 @@ SENTINEL_DATE = "2999-12-31"
 TARGET_MODEL = "lead_features"
 RAW_TABLES = ("leads", "activities")
 _DATABASE = "serving"  # the template file's stem: dbt qualifies every relation with it
+PII_KEY_FUNCTION = "salespipe_pii_key"  # replaces getvariable('salespipe_pii_key')
 
 
 class FeatureSqlError(RuntimeError):
@@ -60,40 +63,46 @@ class FeatureSql:
     activity_columns: tuple[str, ...]
     incremental: bool
 
-    # One in-memory database per worker thread, kept open for this champion: its raw
-    # tables and the models prepared as one statement (:meth:`statement`) for the last
-    # as-of date it served. A request only replaces the raw rows and executes.
+    # One in-memory database per worker thread, kept open for this champion: the streams
+    # of the request's raw rows and the models prepared as one statement (:meth:`statement`)
+    # for the last as-of date it served. A request only sets the rows and executes.
     _local: threading.local = field(
         default_factory=threading.local, init=False, repr=False, compare=False
     )
 
-    def build(
-        self, as_of: date, leads: pd.DataFrame, activities: pd.DataFrame, pii_key: str
-    ) -> pd.DataFrame:
+    def build(self, as_of: date, leads: Rows, activities: Rows, pii_key: str) -> pd.DataFrame:
         """The ``lead_features`` rows of ``as_of`` for the given raw rows (all text).
 
         ``leads`` and ``activities`` hold raw columns (a subset of :attr:`lead_columns`
-        and :attr:`activity_columns`, as strings or None); they are delivered as of
-        ``as_of``, the way a night's ingest would have delivered them.
+        and :attr:`activity_columns`, as strings or None), as frames or as columns by
+        name; they are delivered as of ``as_of``, the way a night's ingest would have
+        delivered them.
         """
         con = self._connection(as_of, pii_key)
+        feeds: dict[str, RequestRows] = self._local.feeds
         try:
-            con.execute("delete from raw.leads")
-            con.execute("delete from raw.activities")
-            self._load(con, "leads", self.lead_columns, leads, as_of)
-            self._load(con, "activities", self.activity_columns, activities, as_of)
+            feeds["leads"].table = raw_table(self.lead_columns, leads, as_of)
+            feeds["activities"].table = raw_table(self.activity_columns, activities, as_of)
             return con.execute("execute salespipe_lead_features").df()
         except BaseException:
             self._local.__dict__.clear()  # a half-done request: start the next one afresh
             con.close()
             raise
+        finally:
+            for feed in feeds.values():
+                feed.clear()  # the request's rows are not kept past it
 
     def statement(self, as_of: date) -> str:
         """One query for ``as_of``: every upstream model a CTE named as the model, which its
-        dependants read under that name instead of the warehouse relation.
+        dependants read under that name instead of the warehouse relation, and the raw
+        tables read from the request's rows (:class:`RequestRows`, registered as
+        ``request_<table>``).
 
-        DuckDB binds a view again at every execution (about as long as running this query
-        on one lead); a prepared statement over the raw tables alone is bound once.
+        Why no table and no variable: DuckDB 2.0 binds and optimises a prepared statement
+        again at every execution when it scans a table (1.4.4 does not) or calls
+        ``getvariable``, which was about 80% of a one-lead request. A statement over
+        registered Arrow streams and a Python function for the personal-data key is planned
+        once; each execution reads the streams afresh.
         """
         literal = f"date '{as_of.isoformat()}'"
         *upstream, final = self.models
@@ -105,6 +114,9 @@ class FeatureSql:
             sql = "with " + ",\n".join(ctes) + "\n" + sql
         for model in upstream:
             sql = sql.replace(f'"{_DATABASE}"."{model.schema}"."{model.name}"', f'"{model.name}"')
+        for table in RAW_TABLES:
+            sql = sql.replace(f'"{_DATABASE}"."raw"."{table}"', f'"request_{table}"')
+        sql = sql.replace(f"getvariable('{KEY_VARIABLE}')", f"{PII_KEY_FUNCTION}()")
         return sql.replace(f"date '{SENTINEL_DATE}'", literal)
 
     def _connection(self, as_of: date, pii_key: str) -> duckdb.DuckDBPyConnection:
@@ -115,60 +127,26 @@ class FeatureSql:
             if con is not None:
                 con.close()
             state.clear()
-            con = duckdb.connect()
+            con = duckdb.connect(config={"threads": 1})  # a request is a few rows
             con.execute(f"attach ':memory:' as {_DATABASE}")
             con.execute(f"use {_DATABASE}")
-            con.execute("set variable salespipe_pii_key = ?", [pii_key])
-            for schema in ("raw", "staging", "intermediate", "marts"):
-                con.execute(f"create schema if not exists {schema}")
-            for table, columns in (("leads", self.lead_columns),
-                                   ("activities", self.activity_columns)):  # fmt: skip
-                defs = [f'"{c}" varchar' for c in columns]
-                defs += [f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items()]
-                con.execute(f"create table raw.{table} ({', '.join(defs)})")
-            state.update(con=con, pii_key=pii_key)
+            # The key as a function, not the session variable the nightly sets: a statement
+            # that reads a variable is bound again at every execution. A Python function
+            # keeps the key out of the SQL text, as the variable does.
+            con.create_function(PII_KEY_FUNCTION, lambda: pii_key, [], VARCHAR)
+            feeds = {
+                "leads": RequestRows(raw_schema(self.lead_columns)),
+                "activities": RequestRows(raw_schema(self.activity_columns)),
+            }
+            for table, feed in feeds.items():
+                con.register(f"request_{table}", feed)  # once: a registration changes the catalog
+            state.update(con=con, pii_key=pii_key, feeds=feeds)
         if state.get("as_of") != as_of:
             if "as_of" in state:
                 con.execute("deallocate prepare salespipe_lead_features")
             con.execute(f"prepare salespipe_lead_features as {self.statement(as_of)}")
             state["as_of"] = as_of
         return con
-
-    @staticmethod
-    def _load(
-        con: duckdb.DuckDBPyConnection,
-        table: str,
-        columns: tuple[str, ...],
-        rows: pd.DataFrame,
-        as_of: date,
-    ) -> None:
-        """Insert ``rows`` (text or None; a column they lack is None) as delivered on ``as_of``."""
-        n = len(rows)
-        if n == 0:
-            return
-        arrays = {
-            c: pa.array(
-                [_text(v) for v in rows[c].tolist()] if c in rows.columns else [None] * n,
-                type=pa.string(),
-            )
-            for c in columns
-        }
-        arrays["_delivery_date"] = pa.array([as_of] * n, type=pa.date32())
-        arrays["_source_file"] = pa.array(["api"] * n, type=pa.string())
-        arrays["_source_row"] = pa.array(range(1, n + 1), type=pa.int64())
-        midnight = datetime(as_of.year, as_of.month, as_of.day)
-        arrays["_loaded_at"] = pa.array([midnight] * n, type=pa.timestamp("us"))
-        # Read by DuckDB's replacement scan of this frame's local, not con.register: a
-        # registered view changes the catalog, which makes the prepared query bind again.
-        incoming_rows = pa.table(arrays)  # noqa: F841
-        con.execute(f"insert into raw.{table} by name select * from incoming_rows")
-
-
-def _text(value: object) -> str | None:
-    """A raw cell as the warehouse holds it: text, or None for a missing one (None/NaN)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return value if isinstance(value, str) else str(value)
 
 
 def compile_feature_sql(
@@ -212,12 +190,20 @@ def compile_feature_sql(
     final = models[-1]
     if final.name != TARGET_MODEL or f"date '{SENTINEL_DATE}'" not in final.sql:
         raise FeatureSqlError(f"dbt's compiled {TARGET_MODEL} does not take the business date")
-    return FeatureSql(
+    compiled = FeatureSql(
         models=models,
         lead_columns=lead_columns,
         activity_columns=activity_columns,
         incremental="history_grid" not in final.sql,
     )
+    statement = compiled.statement(date.fromisoformat(SENTINEL_DATE))
+    if "getvariable(" in statement or f'"{_DATABASE}".' in statement:
+        raise FeatureSqlError(
+            f"the compiled +{TARGET_MODEL} reads a session variable or a warehouse relation "
+            "other than raw.leads and raw.activities: the service's prepared statement would "
+            "be bound again at every request (see FeatureSql.statement)"
+        )
+    return compiled
 
 
 def _retarget(command: list[str], root: Path) -> list[str]:

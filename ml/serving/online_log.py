@@ -56,18 +56,26 @@ def read_online_inputs(path: Path, as_of: date) -> pd.DataFrame:
     return pd.concat([rows.drop(columns="inputs"), features], axis=1)
 
 
+def with_inputs_json(rows: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with their ``inputs`` column: each row of ``inputs`` as a JSON object."""
+    lines = inputs.to_json(orient="records", lines=True).splitlines() if len(inputs) else []
+    return rows.assign(inputs=lines)
+
+
 class OnlineInputLog:
     """Queue of scored rows, written by a daemon thread every ``flush_seconds``."""
 
     def __init__(self, path: Path, flush_seconds: float) -> None:
         self.path = path
-        self._queue: queue.Queue[pd.DataFrame] = queue.Queue()
+        self._queue: queue.Queue[tuple[pd.DataFrame, pd.DataFrame | None]] = queue.Queue()
         self._flush_seconds = flush_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def put(self, rows: pd.DataFrame) -> None:
-        self._queue.put(rows)
+    def put(self, rows: pd.DataFrame, inputs: pd.DataFrame | None = None) -> None:
+        """Queue ``rows`` of the table; ``inputs`` (the model's input columns, one row per
+        row) become their ``inputs`` JSON when written, off the request's path."""
+        self._queue.put((rows, inputs))
 
     def flush(self) -> int:
         """Write everything queued so far; returns the rows written (0 on a failed write,
@@ -75,9 +83,10 @@ class OnlineInputLog:
         parts: list[pd.DataFrame] = []
         while True:
             try:
-                parts.append(self._queue.get_nowait())
+                rows, inputs = self._queue.get_nowait()
             except queue.Empty:
                 break
+            parts.append(rows if inputs is None else with_inputs_json(rows, inputs))
         if not parts:
             return 0
         rows = pd.concat(parts, ignore_index=True)
@@ -85,7 +94,7 @@ class OnlineInputLog:
             return write_online_inputs(self.path, rows)
         except duckdb.Error:
             log.exception("could not write %d online inputs to %s; retrying", len(rows), self.path)
-            self._queue.put(rows)
+            self._queue.put((rows, None))
             return 0
 
     def start(self) -> None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 LEAD_STATUSES = ("open", "working", "qualified", "disqualified", "converted")
 _ATTR = re.compile(r"^attr_[a-z0-9_]+$")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 def _timestamp(value: str | None) -> str | None:
@@ -38,7 +39,7 @@ def _whole_number(value: str | int | None) -> str | None:
     text = str(value).strip()
     if isinstance(value, str) and not text:  # empty: missing, as staging reads it
         return value
-    if isinstance(value, bool) or not re.fullmatch(r"-?[0-9]+", text):
+    if isinstance(value, bool) or not _WHOLE_NUMBER.fullmatch(text):
         raise ValueError(f"{value!r} is not a whole number")
     return text
 
@@ -127,6 +128,32 @@ class Lead(BaseModel):
         """The lead's raw columns as text, the way ingest would have loaded them."""
         row = self.model_dump(exclude={"activities"})
         return {k: None if v is None else str(v) for k, v in row.items()}
+
+
+def raw_columns(leads: list[Lead]) -> tuple[dict[str, list], dict[str, list]]:
+    """The leads' and their activities' raw columns, as :meth:`Lead.raw_row` writes a lead:
+    text or None, column by column (no per-row dump: a batch has thousands of rows).
+
+    Returns (lead columns: the declared fields, then every custom field any lead has;
+    activity columns, ``lead_id`` always the lead's own).
+    """
+    lead_fields = [name for name in Lead.model_fields if name != "activities"]
+    custom = dict.fromkeys(name for lead in leads for name in lead.model_extra or {})
+    lead_cols = {name: [_text(getattr(lead, name)) for lead in leads] for name in lead_fields}
+    for name in custom:
+        lead_cols[name] = [_text((lead.model_extra or {}).get(name)) for lead in leads]
+    activities = [(lead.lead_id, a) for lead in leads for a in lead.activities]
+    activity_cols = {
+        name: [_text(getattr(a, name)) for _, a in activities]
+        for name in Activity.model_fields
+        if name != "lead_id"
+    }
+    activity_cols["lead_id"] = [lead_id for lead_id, _ in activities]
+    return lead_cols, activity_cols
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class LeadScoreRequest(BaseModel):

@@ -2,7 +2,9 @@
 
 Features: the nightly's compiled dbt SQL on the request's rows (:mod:`ml.serving.features`).
 Probabilities: the steps of :func:`ml.lead_scoring.score.score_with_model`, the batch's
-(``model_inputs``, the model's exact contributions, their sum and the sigmoid). Factors:
+(``model_inputs``, built by :mod:`ml.serving.inputs` and proven equal to the batch's by
+``tests/serving/test_inputs.py``; the model's exact contributions, their sum and the
+sigmoid). Factors:
 :mod:`ml.serving.factors`, the batch's selection as objects, proven byte-identical to
 :func:`ml.lead_scoring.model.factors.factors_json` by ``tests/serving/test_factors.py``. Stale flag:
 :func:`ml.lead_scoring.score.stale_leads`. Percentile and grade: against the scores of
@@ -23,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.score import stale_leads
 from ml.serving.champion import ChampionHolder, LoadedChampion
 from ml.serving.factors import factor_documents
+from ml.serving.inputs import model_inputs
 from ml.serving.population import Population, place
+from ml.serving.request_rows import Rows
 
 
 class NotOpenError(ValueError):
@@ -44,7 +47,8 @@ class Scored:
 
     scores: list[dict]
     model_version: str
-    inputs: pd.DataFrame  # rows of monitoring.online_lead_inputs
+    inputs: pd.DataFrame  # rows of monitoring.online_lead_inputs, but their `inputs` JSON
+    features: pd.DataFrame  # the model's input columns of those rows: the `inputs` JSON
 
 
 class PopulationCache:
@@ -99,8 +103,9 @@ class OnlineScorer:
         self.population = population
         self._pii_key = pii_key
 
-    def score(self, as_of: date, leads: pd.DataFrame, activities: pd.DataFrame) -> Scored:
-        """Score ``leads`` (raw lead columns, as text) with their ``activities`` as of ``as_of``.
+    def score(self, as_of: date, leads: Rows, activities: Rows) -> Scored:
+        """Score ``leads`` (raw lead columns, as text; a frame, or columns by name) with their
+        ``activities`` as of ``as_of``.
 
         Raises:
             NotOpenError: a lead has no feature row as of ``as_of`` (not open, created or
@@ -108,11 +113,13 @@ class OnlineScorer:
         """
         champion: LoadedChampion = self.holder.current  # one version for the whole request
         features = champion.features.build(as_of, leads, activities, self._pii_key)
-        by_id = features.set_index("lead_id", drop=False)
-        for index, lead_id in enumerate(leads["lead_id"]):
-            if lead_id not in by_id.index:
-                raise NotOpenError(index, lead_id, _why_not_open(leads.iloc[index], as_of))
-        features = by_id.loc[list(leads["lead_id"])].reset_index(drop=True)
+        wanted = list(leads["lead_id"])
+        if features["lead_id"].tolist() != wanted:  # in the request's order, all of them
+            by_id = features.set_index("lead_id", drop=False)
+            for index, lead_id in enumerate(wanted):
+                if lead_id not in by_id.index:
+                    raise NotOpenError(index, lead_id, _why_not_open(leads, index, as_of))
+            features = by_id.loc[wanted].reset_index(drop=True)
         # score_with_model's steps, with the factors built as objects (ml.serving.factors)
         model_in = model_inputs(features, champion.model.spec)
         if len(model_in):
@@ -149,7 +156,6 @@ class OnlineScorer:
             }
             for i in range(len(lead_ids))
         ]
-        inputs = features[champion.model.spec.columns]  # the model's input columns, as built
         request_id = uuid.uuid4().hex
         monitoring_rows = pd.DataFrame(
             {
@@ -160,18 +166,20 @@ class OnlineScorer:
                 "model_name": champion.model_name,
                 "model_version": champion.version,
                 "conversion_probability": probability,
-                "inputs": inputs.to_json(orient="records", lines=True).splitlines()
-                if len(inputs)
-                else [],
             }
         )
-        return Scored(scores, champion.version, monitoring_rows)
+        # the model's input columns, as built; written as JSON by the log's writer thread
+        inputs = features[champion.model.spec.columns]
+        return Scored(scores, champion.version, monitoring_rows, inputs)
 
 
-def _why_not_open(lead: pd.Series, as_of: date) -> str:
+def _why_not_open(leads: Rows, index: int, as_of: date) -> str:
+    def value(column: str) -> object:
+        return list(leads[column])[index] if column in leads else None
+
     return (
-        f"lead {lead['lead_id']!r} is not open as of {as_of.isoformat()} "
-        f"(status {lead.get('status')!r}, created_at {lead.get('created_at')!r}, "
-        f"updated_at {lead.get('updated_at')!r}): only leads created and last updated on or "
+        f"lead {value('lead_id')!r} is not open as of {as_of.isoformat()} "
+        f"(status {value('status')!r}, created_at {value('created_at')!r}, "
+        f"updated_at {value('updated_at')!r}): only leads created and last updated on or "
         "before as_of, with status open, working or qualified, are scored"
     )
