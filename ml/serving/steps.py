@@ -17,8 +17,8 @@ import duckdb
 import pandas as pd
 
 from ml.catalog import table_for, write_partition
-from ml.lead_scoring.steps import MODEL_NAME
 from ml.monitoring.config import drift_config
+from ml.names import LEAD_SCORING as MODEL_NAME
 from ml.registry.tracking import configure_mlflow
 from ml.serving.drift import not_compared, online_drift_rows
 from ml.serving.online_log import online_inputs_file, read_online_inputs
