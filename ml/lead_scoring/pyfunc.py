@@ -1,7 +1,7 @@
 """The lead model as an MLflow pyfunc: any MLflow client can load it and get
 probabilities; salespipe unwraps it to get the exact contributions too.
 
-The fitted :class:`~ml.lead_scoring.model.LeadModel` is stored with joblib as the
+The fitted :class:`~ml.modelling.model.ExplainableModel` is stored with joblib as the
 model's ``lead_model`` artifact. Loading it needs the ``ml`` package (the same code
 version, tagged on the model version as ``code_version``).
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ml.lead_scoring.model import LeadModel
+from ml.modelling.model import ExplainableModel
 from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
 
 ARTIFACT_KEY = "lead_model"
@@ -29,6 +29,6 @@ def pip_requirements() -> list[str]:
     return pinned_requirements("scikit-learn", "xgboost-cpu", "pandas", "numpy", "scipy", "joblib")
 
 
-def load_lead_model(model_uri: str) -> LeadModel:
-    """Load a registered lead model (``models:/lead_scoring/3``) back as a LeadModel."""
+def load_lead_model(model_uri: str) -> ExplainableModel:
+    """Load a registered lead model (``models:/lead_scoring/3``) back as an ExplainableModel."""
     return load_fitted(model_uri)

@@ -15,9 +15,9 @@ import pandas as pd
 
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.features import LABEL, FeatureSpec, model_inputs
-from ml.lead_scoring.model import LOGISTIC, XGBOOST, LeadModel, fit_logistic, fit_xgboost
 from ml.lead_scoring.split import Split
 from ml.metrics import ClassificationMetrics, classification_metrics
+from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel, fit_logistic, fit_xgboost
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class Candidate:
     """One fitted candidate and what it scored on the holdout."""
 
     name: str
-    model: LeadModel
+    model: ExplainableModel
     holdout_probability: np.ndarray
     metrics: ClassificationMetrics
     fit_seconds: float
@@ -89,7 +89,7 @@ def best_candidate(candidates: list[Candidate]) -> Candidate:
     return min(candidates, key=lambda c: c.metrics.log_loss)
 
 
-def feature_importance(model: LeadModel, inputs: pd.DataFrame) -> pd.Series:
+def feature_importance(model: ExplainableModel, inputs: pd.DataFrame) -> pd.Series:
     """Mean absolute exact contribution of each feature to the calibrated log-odds,
     largest first."""
     contributions, _ = model.contributions(inputs)
