@@ -18,8 +18,8 @@ import yaml
 from ml.catalog.registry import TABLES
 
 SCHEMAS = {
-    "ml": "What the models write for BI (CONTRACT.md section 3): lead scores and revenue "
-    "forecasts, declared in ml/catalog, written by its one writer after the nightly dbt "
+    "ml": "What the models write for BI (CONTRACT.md section 3): lead scores, deal scores and "
+    "revenue forecasts, declared in ml/catalog, written by its one writer after the nightly dbt "
     "build. On a fresh install they do not exist until the first night has run.",
     "monitoring": "What the nightly runs record: run counts and stages, drift, realised "
     "performance, alias moves, the audit log and erasures; declared in ml/catalog.",
