@@ -3,7 +3,8 @@
 - ``win_probability``: calibrated probability that the open deal is won;
 - ``score``: that probability on Einstein's 1-99 scale;
 - ``expected_value``: win_probability times the deal's amount (default currency);
-- ``slip_probability``: probability the deal is not closed by its current close date;
+- ``slip_probability``: probability the deal is not closed by its current close date
+  (1 for a deal already past it);
 - ``expected_close_period``: the first day of the month the deal is expected to close
   in: its close date's month when a slip is unlikely (below one half), otherwise the
   as-of date plus the median days deals in its stage took to close, and never on or
@@ -31,6 +32,13 @@ SCORE_COLUMNS = (
     "slip_probability", "expected_close_period", "top_factors", "model_name",
     "model_version", "scoring_method", "scored_at",
 )  # fmt: skip
+
+
+def with_overdue_slipped(deals: pd.DataFrame, slip: np.ndarray, score_date: date) -> np.ndarray:
+    """``slip`` with 1.0 for every deal whose close date is before ``score_date``: still
+    open past it, it has already missed it."""
+    overdue = (pd.to_datetime(deals["close_date"]) < pd.Timestamp(score_date)).to_numpy()
+    return np.where(overdue, 1.0, np.asarray(slip, dtype=np.float64))
 
 
 def expected_close_period(

@@ -30,6 +30,7 @@ from ml.opportunity_scoring.score import (
     opportunity_scores_frame,
     score_with_model,
     stage_rate_factors,
+    with_overdue_slipped,
 )
 from ml.opportunity_scoring.train import close_timing, fit_stage_rates
 from ml.opportunity_scoring.training import insufficient, train_and_gate
@@ -144,6 +145,7 @@ def score_open_deals(business_date: date, settings: Settings | None = None) -> S
             deals, labelled, business_date, config
         )
         name, method = STAGE_RATES_MODEL, STAGE_WIN_RATE
+    slip = with_overdue_slipped(deals, slip, business_date)
     scores = opportunity_scores_frame(
         deals, win, slip, factors, expected_close_period(deals, slip, timing, business_date),
         score_date=business_date, model_name=name, model_version=version,

@@ -26,6 +26,7 @@ from ml.opportunity_scoring.score import (
     opportunity_scores_frame,
     score_with_model,
     stage_rate_factors,
+    with_overdue_slipped,
 )
 from ml.opportunity_scoring.train import (
     DealModel,
@@ -306,3 +307,8 @@ def test_the_configuration_refuses_a_zero_minimum():
     assert str(error.value) == (
         "min_won_deals and min_lost_deals must be at least 1, got 0 and 200"
     )
+
+
+def test_a_deal_past_its_close_date_has_already_slipped():
+    deals = pd.DataFrame({"close_date": pd.to_datetime(["2024-06-30", "2024-07-01", None])})
+    assert list(with_overdue_slipped(deals, np.array([0.2, 0.2, 0.2]), TODAY)) == [1.0, 0.2, 0.2]
