@@ -62,7 +62,8 @@ def split_by_creation(
     starts = pd.Timestamp(
         first.set_index("opportunity_id").loc[order.iloc[n - n_holdout], "created_at"]
     )
-    return Split(*(np.flatnonzero(row_part == k) for k in range(3)), holdout_starts_at=starts)
+    train, calibration, holdout = (np.flatnonzero(row_part == k) for k in range(3))
+    return Split(train, calibration, holdout, holdout_starts_at=starts)
 
 
 @dataclass(frozen=True)
