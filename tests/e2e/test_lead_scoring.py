@@ -339,7 +339,7 @@ def test_the_night_scores_every_open_deal_once_with_valid_rows(night):
     )[0][0]  # fmt: skip
     rows = published(
         home,
-        "select count(*), count(distinct opportunity_id), min(score), max(score), "
+        "select count(*), count(distinct s.opportunity_id), min(score), max(score), "
         "min(win_probability), max(win_probability), min(slip_probability), "
         "max(slip_probability), list(distinct scoring_method), list(distinct model_name), "
         "count(*) filter (where expected_close_period is null), "
