@@ -367,7 +367,7 @@ def test_the_deal_model_was_trained_registered_and_gated_and_scoring_follows_the
     home, _ = night
     client = client_for(home)
     versions = client.search_model_versions("name = 'opportunity_scoring'")
-    assert [v.version for v in versions] == ["1"]
+    assert [str(v.version) for v in versions] == ["1"]
     tags = versions[0].tags
     assert tags["validation_status"] in {"promoted", "rejected"} and tags["gate_decision"]
     assert float(tags["holdout_auc"]) > 0 and float(tags["holdout_stage_rate_auc"]) > 0
