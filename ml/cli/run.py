@@ -166,9 +166,9 @@ def _print_deals_at_risk(settings: Settings, business_date: date, top: int = 5) 
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         if not con.execute(
-            "select count(*) from information_schema.tables "
+            "select 1 from information_schema.tables "
             "where table_schema = 'ml' and table_name = 'opportunity_scores'"
-        ).fetchone()[0]:
+        ).fetchall():
             return
         rows = con.execute(
             "select s.opportunity_id, s.win_probability, s.slip_probability, s.scoring_method, "
@@ -186,7 +186,7 @@ def _print_deals_at_risk(settings: Settings, business_date: date, top: int = 5) 
     for deal, win, slip, method, amount, factors in rows:
         against = json.loads(factors)["negative"]
         reasons = "; ".join(f"{f['label']} {f['value']}" for f in against) or (
-            "its stage alone (too few closed deals for a model)"
+            "nothing but its stage (scored by stage win rates: no deal model in use)"
             if method == "stage_win_rate"
             else "none stood out"
         )

@@ -113,7 +113,9 @@ def train_and_gate(
             "holdout_stage_rate_auc": f"{judged[best.name].stage_rate_auc:.4f}",
             "training_window": f"deals created before {business_date} minus "
             f"{config.maturity_days} days, closed by {business_date}",
-            "reference_uri": _log_reference(model, open_deals if len(open_deals) else closed),
+            "reference_uri": _log_reference(
+                model, open_deals if len(open_deals) else closed, run.info.run_id
+            ),
         }  # fmt: skip
         example = _synthetic_example(inputs)
         output = pd.DataFrame({"win_probability": model.win.predict_proba(example)})
@@ -179,7 +181,7 @@ def _gate(
     )  # fmt: skip
 
 
-def _log_reference(model: DealModel, deals: pd.DataFrame) -> str:
+def _log_reference(model: DealModel, deals: pd.DataFrame, run_id: str) -> str:
     """The drift reference: tonight's open deals (or the training rows without any) as
     model inputs with the model's win probability, stored in the active run."""
     from ml.monitoring import reference_sample
@@ -190,7 +192,7 @@ def _log_reference(model: DealModel, deals: pd.DataFrame) -> str:
         path = Path(folder) / "reference.parquet"
         sample.to_parquet(path, index=False)
         mlflow.log_artifact(str(path), "reference")
-    return f"runs:/{mlflow.active_run().info.run_id}/reference/reference.parquet"
+    return f"runs:/{run_id}/reference/reference.parquet"
 
 
 def _synthetic_example(inputs: pd.DataFrame) -> pd.DataFrame:
