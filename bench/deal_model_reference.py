@@ -15,7 +15,7 @@ is not only the deals that closed fast. Mature deals are ordered by creation: th
 Judged on the same holdout snapshots:
 - ``stage_win_rate``: the training deals' win rate per stage (what the forecast uses today);
 - ``logistic`` and ``xgboost``: the project's explainable, Platt-calibrated models
-  (``ml.lead_scoring.model.estimator``), on the deal features;
+  (``ml.modelling.model``), on the deal features;
 - ``reference_hgb``: scikit-learn's HistGradientBoostingClassifier, default settings.
 Prints AUC with a 95% paired-bootstrap interval (over holdout deals) of the difference to
 the stage win rates, expected calibration error, a lift table by decile, and, night by
@@ -34,10 +34,10 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
-from ml.lead_scoring.config import LogisticParams, XGBoostParams
 from ml.lead_scoring.features import feature_spec, model_inputs
-from ml.lead_scoring.model.estimator import fit_logistic, fit_xgboost
 from ml.metrics import expected_calibration_error
+from ml.modelling.model import fit_logistic, fit_xgboost
+from ml.modelling.params import LogisticParams, XGBoostParams
 
 NOT_FEATURES = {
     "opportunity_id",

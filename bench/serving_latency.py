@@ -11,7 +11,7 @@ The requests are the install's open leads of that date as the CRM delivered them
 their activities), cycled with suffixed ids to fill batches of 1,000. Each figure:
 
 - ``api_single``: one lead per request, sequential, wall time per request (client side);
-- ``bare_single``: ``LeadModel.predict_proba`` on that lead's ready-made model inputs;
+- ``bare_single``: ``ExplainableModel.predict_proba`` on that lead's ready-made model inputs;
 - ``api_batch``: leads per second, 1,000 per request, sequential;
 - ``bare_batch``: leads per second of ``predict_proba`` on the same 1,000 rows.
 

@@ -33,6 +33,7 @@ MART_ASSETS = {name: Asset(uri) for name, uri in names.MART_URIS.items()}
 PUBLISHED_WAREHOUSE = Asset(names.PUBLISHED_WAREHOUSE_URI)
 LEAD_SCORES = Asset(names.LEAD_SCORES_URI)
 REVENUE_FORECASTS = Asset(names.REVENUE_FORECASTS_URI)
+OPPORTUNITY_SCORES = Asset(names.OPPORTUNITY_SCORES_URI)
 LEAD_MODEL_RETRAINING_REQUESTED = Asset(names.LEAD_MODEL_RETRAINING_REQUESTED_URI)
 
 # Asset-triggered runs have no business day of their own, so the producer writes the

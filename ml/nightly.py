@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 NIGHTLY_DAGS: tuple[tuple[str, bool], ...] = (
     (names.NIGHTLY_WAREHOUSE_DAG, False),
     (names.NIGHTLY_LEAD_SCORING_DAG, True),
+    (names.NIGHTLY_OPPORTUNITY_SCORING_DAG, True),
     (names.NIGHTLY_REVENUE_FORECAST_DAG, True),
 )
 
@@ -35,6 +36,7 @@ NIGHTLY_DAGS: tuple[tuple[str, bool], ...] = (
 DAG_STAGES = {
     names.NIGHTLY_WAREHOUSE_DAG: "warehouse",
     names.NIGHTLY_LEAD_SCORING_DAG: names.LEAD_SCORING,
+    names.NIGHTLY_OPPORTUNITY_SCORING_DAG: names.OPPORTUNITY_SCORING,
     names.NIGHTLY_REVENUE_FORECAST_DAG: names.REVENUE_FORECAST,
 }
 

@@ -48,7 +48,7 @@ from ml.settings import Settings, load_settings
 SALESPIPE = str(Path(sys.executable).with_name("salespipe"))
 BUSINESS_DATE = date(2024, 7, 18)  # day 200 from 2024-01-01
 LEADS, DAYS = 1500, 200
-# Small data: the lead model's minimums and size scaled down with it; no LSTM forecaster
+# Small data: the lead and deal models' minimums and size scaled down with it; no LSTM forecaster
 # (not under test on this night, and the slowest part of a forecast).
 CONFIG = """\
 lead_scoring:
@@ -58,6 +58,10 @@ lead_scoring:
   min_comparison_rows: 50
   xgboost: {n_estimators: 60}
 forecasting: {use_lstm: false}
+opportunity_scoring:  # a few hundred deals: Einstein's minimum scaled down with them
+  min_won_deals: 20
+  min_lost_deals: 20
+  maturity_days: 60
 """
 
 # The planted person (tests/e2e/test_privacy.py): a lead with personal data in two

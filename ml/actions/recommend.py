@@ -2,9 +2,9 @@
 
 Pure functions: :func:`next_best_actions` takes tonight's scored leads (``ml.lead_scores``
 joined with their ``lead_features`` row) and the rules, and returns the rows of
-``ml.next_best_actions``. Deals get no action yet: there are no deal scores
-(``ml.opportunity_scores`` is not produced), and a deal action without its score would
-have no grounds to be ranked.
+``ml.next_best_actions``. Deals get no action yet: ``ml.opportunity_scores`` is written by
+the deal scoring DAG, after this one runs in the lead scoring DAG, and no deal rules
+exist yet.
 """
 
 from __future__ import annotations

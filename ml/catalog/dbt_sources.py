@@ -18,8 +18,8 @@ import yaml
 from ml.catalog.registry import TABLES
 
 SCHEMAS = {
-    "ml": "What the models write for BI (CONTRACT.md section 3): lead scores and revenue "
-    "forecasts, declared in ml/catalog, written by its one writer after the nightly dbt "
+    "ml": "What the models write for BI (CONTRACT.md section 3): lead scores, deal scores and "
+    "revenue forecasts, declared in ml/catalog, written by its one writer after the nightly dbt "
     "build. On a fresh install they do not exist until the first night has run.",
     "monitoring": "What the nightly runs record: run counts and stages, drift, realised "
     "performance, alias moves, the audit log and erasures; declared in ml/catalog.",
@@ -41,8 +41,7 @@ def sources() -> dict:
     document: dict = {"version": 2, "sources": []}
     for schema, description in SCHEMAS.items():
         tables = [
-            t for t in TABLES.values()
-            if t.schema == schema and t.name not in OUTSIDE_THE_WAREHOUSE
+            t for t in TABLES.values() if t.schema == schema and t.name not in OUTSIDE_THE_WAREHOUSE
         ]
         document["sources"].append(
             {

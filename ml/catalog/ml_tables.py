@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ml.catalog.declare import Table, columns
 
-MODEL_NAME = "The registered MLflow model (lead_scoring, revenue_forecast)."
+MODEL_NAME = "The registered MLflow model (lead_scoring, revenue_forecast, opportunity_scoring)."
 MODEL_VERSION = "The MLflow model version."
 
 LEAD_SCORES = Table(
@@ -75,4 +75,37 @@ REVENUE_FORECASTS = Table(
     suite="ml.revenue_forecasts",
 )  # fmt: skip
 
-ML_TABLES = (LEAD_SCORES, REVENUE_FORECASTS)
+OPPORTUNITY_SCORES = Table(
+    "ml.opportunity_scores",
+    "Deal scores: one row per open opportunity per scoring date, from the "
+    "opportunity_scoring champion, or the stage win rates below Einstein's minimum of "
+    "won and lost deals (scoring_method says which). Re-scoring a date replaces its rows.",
+    columns(
+        ("opportunity_id", "varchar", "The opportunity (marts.opportunity_features)."),
+        ("score_date", "date", "The business date the deal was scored as of; its features "
+         "are marts.opportunity_features at as_of_date = score_date."),
+        ("win_probability", "double", "Calibrated probability that the deal is won."),
+        ("score", "smallint", "win_probability on a 1-99 scale (Einstein's), rounded."),
+        ("expected_value", "double", "win_probability times the deal's amount, in the "
+         "default currency."),
+        ("slip_probability", "double", "Probability that the deal is not closed (won or "
+         "lost) by the close date it has on score_date."),
+        ("expected_close_period", "date", "First day of the month the deal is expected to "
+         "close in: its close date's month unless a slip is likely, else the score date "
+         "plus its stage's median days to close."),
+        ("top_factors", "varchar", "JSON {positive: [...], negative: [...]}: up to 3 features "
+         "that raised and 3 that lowered the win probability, each with feature, label, the "
+         "deal's value, impact (log-odds) and probability_effect."),
+        ("model_name", "varchar", "opportunity_scoring, or stage_win_rates for the fallback."),
+        ("model_version", "varchar", "The model version that scored (the fallback: date and "
+         "count of closed deals its rates come from)."),
+        ("scoring_method", "varchar", "model (a registered champion) or stage_win_rate (the "
+         "fallback: fewer won or lost mature deals than the minimum, or no champion yet)."),
+        ("scored_at", "timestamp", "When the scores were computed (UTC)."),
+    ),
+    grain=("opportunity_id", "score_date"),
+    partition_by=("score_date",),
+    suite="ml.opportunity_scores",
+)  # fmt: skip
+
+ML_TABLES = (LEAD_SCORES, REVENUE_FORECASTS, OPPORTUNITY_SCORES)

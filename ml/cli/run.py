@@ -138,6 +138,7 @@ def _print_warehouse(settings: Settings) -> None:
         log.info("  Runs, plots and aliases: salespipe models ui  (MLflow, %s)",
                  settings.mlflow_tracking_uri)  # fmt: skip
     _print_drift(night.drift, business_date)
+    _print_deals_at_risk(settings, business_date)
     _print_forecasts(night.forecast_totals, night.forecast_segments, business_date)
 
 
@@ -154,6 +155,43 @@ def _print_forecasts(rows: list[tuple] | None, segments: int, business_date: dat
         log.info("  %s, total: %s (80%% interval per period summed: %s to %s); "
                  "existing pipeline %s", horizon, f"{forecast:,.0f}", f"{lower:,.0f}",
                  f"{upper:,.0f}", f"{pipeline:,.0f}")  # fmt: skip
+
+
+def _print_deals_at_risk(settings: Settings, business_date: date, top: int = 5) -> None:
+    """The open deals most at risk (highest slip probability, then amount) with the
+    factors that lower their win probability, from the published ml.opportunity_scores."""
+    import json
+
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        if not con.execute(
+            "select 1 from information_schema.tables "
+            "where table_schema = 'ml' and table_name = 'opportunity_scores'"
+        ).fetchall():
+            return
+        rows = con.execute(
+            "select s.opportunity_id, s.win_probability, s.slip_probability, s.scoring_method, "
+            "f.amount_in_default_currency, s.top_factors from ml.opportunity_scores s "
+            "join marts.opportunity_features f on f.opportunity_id = s.opportunity_id "
+            "and f.as_of_date = s.score_date where s.score_date = ? "
+            "order by s.slip_probability desc, f.amount_in_default_currency desc nulls last, "
+            "s.opportunity_id limit ?",
+            [business_date, top],
+        ).fetchall()
+    if not rows:
+        return
+    log.info("")
+    log.info("Deals most at risk on %s (ml.opportunity_scores, %s):", business_date, rows[0][3])
+    for deal, win, slip, method, amount, factors in rows:
+        against = json.loads(factors)["negative"]
+        reasons = "; ".join(f"{f['label']} {f['value']}" for f in against) or (
+            "nothing but its stage (scored by stage win rates: no deal model in use)"
+            if method == "stage_win_rate"
+            else "none stood out"
+        )
+        log.info("  %s: slip %.0f%%, win %.0f%%, amount %s; against it: %s", deal, 100 * slip,
+                 100 * win, f"{amount or 0:,.0f}", reasons)  # fmt: skip
 
 
 def _print_drift(run: tuple | None, business_date: date) -> None:

@@ -15,11 +15,13 @@ are easy negatives that age alone separates, and they inflated the holdout figur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+
+from ml.modelling.features import FeatureSpec
+from ml.modelling.features import model_inputs as generic_model_inputs
 
 # Columns of lead_features that identify or time a row, or are free text: never features.
 NON_FEATURE_COLUMNS = frozenset(
@@ -35,19 +37,6 @@ MIN_DATED_DAYS = 20
 FINAL_STATE_LEAKAGE = frozenset(
     {"status", "lead_age_days", "days_since_last_activity", "activities_last_14_days"}
 )
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """Which columns a model uses, by kind, and which it was refused and why."""
-
-    numeric: tuple[str, ...]
-    categorical: tuple[str, ...]
-    excluded: dict[str, str]
-
-    @property
-    def columns(self) -> list[str]:
-        return [*self.numeric, *self.categorical]
 
 
 def feature_spec(features: pd.DataFrame, leakage: frozenset[str] | set[str]) -> FeatureSpec:
@@ -85,23 +74,12 @@ def _is_numeric(values: pd.Series) -> bool:
 
 
 def model_inputs(features: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """The feature columns in a stable form: numbers as float, categories as str or None.
+    """``lead_features`` rows as model inputs (:func:`ml.modelling.features.model_inputs`).
 
     Raises:
         KeyError: a column the model was trained on is missing (the mart changed shape).
     """
-    missing = [c for c in spec.columns if c not in features.columns]
-    if missing:
-        raise KeyError(
-            f"lead_features lacks columns the model was trained on: {', '.join(missing)}"
-        )
-    out = pd.DataFrame(index=features.index)
-    for column in spec.numeric:
-        out[column] = pd.to_numeric(features[column], errors="coerce").astype("float64")
-    for column in spec.categorical:
-        values = features[column].astype("object")
-        out[column] = values.where(values.notna(), None).map(lambda v: v if v is None else str(v))
-    return out
+    return generic_model_inputs(features, spec, "lead_features")
 
 
 def labelled_snapshots(

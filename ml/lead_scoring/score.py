@@ -137,7 +137,7 @@ def score_with_model(
     model, leads: pd.DataFrame, top_factors: int
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Probabilities and the long table of top factors of ``lead_features`` rows, from a
-    loaded LeadModel: the nightly's scoring, and the online API's (ml/serving)."""
+    loaded ExplainableModel: the nightly's scoring, and the online API's (ml/serving)."""
     inputs = model_inputs(leads, model.spec)
     if inputs.empty:
         return np.array([]), _no_factors()

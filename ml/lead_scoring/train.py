@@ -31,8 +31,8 @@ import pandas as pd
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.evaluate import PerLeadEvaluation
 from ml.lead_scoring.features import LABEL, MIN_DATED_DAYS, FeatureSpec, model_inputs
-from ml.lead_scoring.model.estimator import LOGISTIC, XGBOOST, LeadModel, fit_logistic, fit_xgboost
 from ml.metrics import ClassificationMetrics, classification_metrics
+from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel, fit_logistic, fit_xgboost
 from ml.registry.provenance import code_version, data_fingerprint
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ class Candidate:
     """One fitted candidate and what it scored on the holdout."""
 
     name: str
-    model: LeadModel
+    model: ExplainableModel
     holdout_probability: np.ndarray
     metrics: ClassificationMetrics
     fit_seconds: float
@@ -178,7 +178,7 @@ def best_candidate(candidates: list[Candidate]) -> Candidate:
     return min(candidates, key=lambda c: c.metrics.log_loss)
 
 
-def feature_importance(model: LeadModel, inputs: pd.DataFrame) -> pd.Series:
+def feature_importance(model: ExplainableModel, inputs: pd.DataFrame) -> pd.Series:
     """Mean absolute exact contribution of each feature to the calibrated log-odds,
     largest first."""
     contributions, _ = model.contributions(inputs)

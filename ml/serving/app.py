@@ -1,5 +1,5 @@
 """The scoring API (FastAPI): ``POST /v1/leads/score``, ``POST /v1/opportunities/score``
-(501 until a deal model exists), ``GET /health``; the OpenAPI spec at ``/openapi.json``.
+(501: deals are scored nightly only), ``GET /health``; the OpenAPI spec at ``/openapi.json``.
 
 Every ``/v1`` call needs ``Authorization: Bearer <token>`` with a token from
 ``SALESPIPE_API_TOKENS`` or ``serving.tokens``. A body over ``serving.max_body_bytes`` is
@@ -32,8 +32,9 @@ from ml.serving.scoring import NotOpenError, OnlineScorer
 log = logging.getLogger("ml.serving.requests")
 
 NO_DEAL_MODEL = (
-    "Opportunity scoring is not available yet: salespipe has no deal model "
-    "(ml.opportunity_scores is not produced). Score leads with POST /v1/leads/score."
+    "Opportunity scoring is not served online yet: deals are scored nightly into "
+    "ml.opportunity_scores (read it from the published warehouse). Score leads with "
+    "POST /v1/leads/score."
 )
 MISSING_TOKEN = (
     "Missing bearer token: send 'Authorization: Bearer <token>' with a token from "
@@ -252,7 +253,7 @@ def create_app(
         status_code=501,
         responses={401: {"model": Problem}, 501: {"model": Problem}},
         dependencies=[Depends(authorised)],
-        summary="Score open deals (501 until a deal model exists)",
+        summary="Score open deals (501: deals are scored nightly, not online yet)",
     )
     def score_opportunities() -> JSONResponse:
         return JSONResponse({"detail": NO_DEAL_MODEL, "errors": []}, status_code=501)

@@ -31,11 +31,11 @@ class NoChampionError(ValueError):
 
 @dataclass(frozen=True)
 class LoadedChampion:
-    """A champion version ready to score: the LeadModel and its feature SQL."""
+    """A champion version ready to score: the ExplainableModel and its feature SQL."""
 
     model_name: str
     version: str
-    model: Any  # ml.lead_scoring.model.estimator.LeadModel
+    model: Any  # ml.modelling.model.ExplainableModel
     features: FeatureSql
 
 

@@ -1,12 +1,11 @@
 """A lead's top factors as Python objects, straight from the contributions: the online
-path's replacement for the batch's pandas table
-(:func:`ml.lead_scoring.model.factors.top_factor_rows`) and DuckDB JSON
-(:func:`ml.lead_scoring.model.factors.factors_json`), whose fixed costs (a frame
+path's replacement for the batch's pandas table (:func:`ml.modelling.factors.top_factor_rows`)
+and DuckDB JSON (:func:`ml.modelling.factors.factors_json`), whose fixed costs (a frame
 per direction, a sort, a DuckDB connection) were most of a one-lead request.
 
 The choice of factors is the batch's own numpy code, step for step (the same
 ``argpartition``, stable ``argsort``, ``MIN_IMPACT`` cut and rounding of the same arrays);
-the values are written as :func:`~ml.lead_scoring.model.factors.display_values` writes them.
+the values are written as :func:`~ml.modelling.factors.display_values` writes them.
 ``json.dumps(document, separators=(",", ":"), ensure_ascii=False)`` of each document is
 byte for byte the batch's ``factors_json`` (``tests/serving/test_factors.py``).
 """

@@ -14,7 +14,7 @@ until then; a removed one stays counted, as ``withdrawn``, in the run that last 
 ``rows_repeated`` the rows of repeated deliveries (the same bytes again), not loaded twice.
 
 A run's ``status`` is ``running`` from ingest until the whole night (warehouse, lead
-scores, forecasts: :data:`NIGHT_STAGES`) is complete and published, then ``success``;
+scores, deal scores, forecasts: :data:`NIGHT_STAGES`) is complete and published, then ``success``;
 ``failed`` when a stage failed, or when the run was interrupted (killed) and a later run
 found it still ``running``. ``monitoring.pipeline_stages`` records which stages of the
 run finished, and when.
@@ -37,13 +37,18 @@ from ml.contract import LANDING_TABLES
 
 RUNNING, SUCCESS, FAILED = "running", "success", "failed"
 # Every stage a night must complete before it is published, in order.
-WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE = (
+WAREHOUSE_STAGE, LEAD_SCORING_STAGE, OPPORTUNITY_SCORING_STAGE, FORECAST_STAGE = (
     "warehouse",
     names.LEAD_SCORING,
+    names.OPPORTUNITY_SCORING,
     names.REVENUE_FORECAST,
 )
-NIGHT_STAGES = (WAREHOUSE_STAGE, LEAD_SCORING_STAGE, FORECAST_STAGE)
-STAGE_NAMES = {LEAD_SCORING_STAGE: "lead scoring", FORECAST_STAGE: "forecasting"}
+NIGHT_STAGES = (WAREHOUSE_STAGE, LEAD_SCORING_STAGE, OPPORTUNITY_SCORING_STAGE, FORECAST_STAGE)
+STAGE_NAMES = {
+    LEAD_SCORING_STAGE: "lead scoring",
+    OPPORTUNITY_SCORING_STAGE: "deal scoring",
+    FORECAST_STAGE: "forecasting",
+}
 # How a stage finished: it ran, or it had nothing to do (and says why).
 DONE, SKIPPED = "done", "skipped"
 

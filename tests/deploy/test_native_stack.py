@@ -38,7 +38,7 @@ from native_stack import (
 
 pytestmark = [pytest.mark.deploy, pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1500)]
 
-ASSET_DAGS = ("nightly_lead_scoring", "nightly_revenue_forecast")
+ASSET_DAGS = ("nightly_lead_scoring", "nightly_opportunity_scoring", "nightly_revenue_forecast")
 ALL_DAGS = (
     "nightly_warehouse",
     *ASSET_DAGS,

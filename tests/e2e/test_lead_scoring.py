@@ -306,3 +306,78 @@ def test_rollback_on_a_fresh_install_fails_with_the_reason(tmp_path):
         "that holds its .salespipe (`salespipe info` there prints it).\n"
     )
     assert not home.exists()
+
+
+# --- Deal scoring (ml.opportunity_scores) on the same night ------------------------------
+# Here until the shared session-scoped night fixture lands; then these move with it.
+
+
+def test_the_night_scores_every_open_deal_once_with_valid_rows(night):
+    home, out = night
+    open_deals = published(
+        home, "select count(*) from marts.opportunity_features where as_of_date = ?",
+        [BUSINESS_DATE],
+    )[0][0]  # fmt: skip
+    rows = published(
+        home,
+        "select count(*), count(distinct s.opportunity_id), min(score), max(score), "
+        "min(win_probability), max(win_probability), min(slip_probability), "
+        "max(slip_probability), list(distinct scoring_method), list(distinct model_name), "
+        "count(*) filter (where expected_close_period is null), "
+        "max(abs(s.expected_value "
+        "        - s.win_probability * greatest(coalesce(f.amount_in_default_currency, 0), 0))) "
+        "from ml.opportunity_scores s join marts.opportunity_features f "
+        "on f.opportunity_id = s.opportunity_id and f.as_of_date = s.score_date "
+        "where score_date = ?",
+        [BUSINESS_DATE],
+    )[0]
+    count, distinct, low, high, p_low, p_high, s_low, s_high, methods, models, no_period, ev = rows
+    assert count == distinct == open_deals > 0
+    assert 1 <= low <= high <= 99 and 0 <= p_low <= p_high <= 1 and 0 <= s_low <= s_high <= 1
+    assert len(methods) == 1 and no_period == 0 and ev < 0.01
+    method = methods[0]
+    assert models == (["opportunity_scoring"] if method == "model" else ["stage_win_rates"])
+    stages = published(
+        home, "select stage from monitoring.pipeline_stages where run_date = ?", [BUSINESS_DATE]
+    )
+    assert ("opportunity_scoring",) in stages
+    assert f"Deals most at risk on {BUSINESS_DATE} (ml.opportunity_scores, {method})" in out
+
+
+def test_the_deal_model_was_trained_registered_and_gated_and_scoring_follows_the_gate(night):
+    home, _ = night
+    client = client_for(home)
+    versions = client.search_model_versions("name = 'opportunity_scoring'")
+    assert [str(v.version) for v in versions] == ["1"]
+    tags = versions[0].tags
+    assert tags["validation_status"] in {"promoted", "rejected"} and tags["gate_decision"]
+    assert float(tags["holdout_auc"]) > 0 and float(tags["holdout_stage_rate_auc"]) > 0
+    promoted = tags["validation_status"] == "promoted"
+    methods = published(
+        home, "select distinct scoring_method, model_version from ml.opportunity_scores"
+    )
+    if promoted:
+        assert methods == [("model", "1")]
+    else:  # the fallback says so in every row, and how many closed deals its rates saw
+        assert len(methods) == 1 and methods[0][0] == "stage_win_rate"
+        assert re.fullmatch(rf"{BUSINESS_DATE}-\d+deals", methods[0][1])
+
+
+def test_deal_factors_are_in_words_at_most_three_each_way(night):
+    home, _ = night
+    for (document,) in published(home, "select top_factors from ml.opportunity_scores"):
+        factors = json.loads(document)
+        assert len(factors["positive"]) <= 3 and len(factors["negative"]) <= 3
+        for factor in factors["positive"] + factors["negative"]:
+            assert factor["label"] and factor["label"] != factor["feature"]
+
+
+def test_deal_monitoring_recorded_the_night(night):
+    home, _ = night
+    runs = published(
+        home,
+        "select count(*) from monitoring.drift_runs where model_name = 'opportunity_scoring' "
+        "and run_date = ?",
+        [BUSINESS_DATE],
+    )
+    assert runs == [(1,)]

@@ -1,5 +1,5 @@
 """Run one night's steps in this process, in the order and with the failure handling the
-three nightly DAGs give them, without Airflow's start-up cost (used by the fault tests).
+four nightly DAGs give them, without Airflow's start-up cost (used by the fault tests).
 
     python night_driver.py YYYY-MM-DD
 
@@ -16,6 +16,7 @@ from datetime import date
 from ml.actions.steps import write_next_best_actions
 from ml.forecasting.steps import forecast_revenue
 from ml.lead_scoring.steps import score_open_leads, train_lead_model_if_due
+from ml.opportunity_scoring.steps import score_open_deals, train_deal_model_if_due
 from ml.warehouse import runs as monitoring
 from ml.warehouse.gate import record_run_outcome
 from ml.warehouse.steps import (
@@ -39,6 +40,11 @@ def main(business_date: date) -> None:
         write_next_best_actions(business_date)
     finally:
         publish_night_if_complete(business_date, monitoring.LEAD_SCORING_STAGE)
+    try:  # nightly_opportunity_scoring; likewise
+        train_deal_model_if_due(business_date)
+        score_open_deals(business_date)
+    finally:
+        publish_night_if_complete(business_date, monitoring.OPPORTUNITY_SCORING_STAGE)
     try:  # nightly_revenue_forecast; likewise
         forecast_revenue(business_date)
     finally:

@@ -1,7 +1,7 @@
 """The lead model as an MLflow pyfunc: any MLflow client can load it and get
 probabilities; salespipe unwraps it to get the exact contributions too.
 
-The fitted :class:`~ml.lead_scoring.model.estimator.LeadModel` is stored with joblib as the
+The fitted :class:`~ml.modelling.model.ExplainableModel` is stored with joblib as the
 model's ``lead_model`` artifact. Loading it needs the ``ml`` package (the same code
 version, tagged on the model version as ``code_version``).
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml.lead_scoring.model.estimator import LeadModel
+from ml.modelling.model import ExplainableModel
 from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
 
 # The model-from-code file MLflow stores with every version.
@@ -21,8 +21,8 @@ ARTIFACT_KEY = "lead_model"
 # Where the pickled classes and the pyfunc lived before lead scoring took the house shape:
 # versions registered then still load (:func:`ml.registry.pyfunc.old_module_paths`).
 MOVED_MODULES = {
-    "ml.lead_scoring.model": "ml.lead_scoring.model.estimator",
-    "ml.lead_scoring.encoding": "ml.lead_scoring.model.encoding",
+    "ml.lead_scoring.model": "ml.modelling.model",
+    "ml.lead_scoring.encoding": "ml.modelling.encoding",
     "ml.lead_scoring.pyfunc": "ml.lead_scoring.model.pyfunc",
 }
 
@@ -40,6 +40,6 @@ def pip_requirements() -> list[str]:
     return pinned_requirements("scikit-learn", "xgboost-cpu", "pandas", "numpy", "scipy", "joblib")
 
 
-def load_lead_model(model_uri: str) -> LeadModel:
-    """Load a registered lead model (``models:/lead_scoring/3``) back as a LeadModel."""
+def load_lead_model(model_uri: str) -> ExplainableModel:
+    """Load a registered lead model (``models:/lead_scoring/3``) back as an ExplainableModel."""
     return load_fitted(model_uri, MOVED_MODULES)

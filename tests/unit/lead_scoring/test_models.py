@@ -9,8 +9,8 @@ import pytest
 
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.features import LABEL, feature_spec, labelled_snapshots, model_inputs
-from ml.lead_scoring.model.estimator import LOGISTIC, XGBOOST
 from ml.lead_scoring.train import best_candidate, fit_candidates, split_rows
+from ml.modelling.model import LOGISTIC, XGBOOST
 
 CONFIG = LeadScoringConfig(xgboost=LeadScoringConfig().xgboost.__class__(n_estimators=80))
 

@@ -86,8 +86,12 @@ def opportunity_scores(win_probability: list[float], expected_value: list[float]
             "score_date": pd.to_datetime(["2024-05-29"] * 2),
             "win_probability": win_probability,
             "expected_value": expected_value,
-            "model_name": ["opportunity_scoring_xgboost"] * 2,
+            "model_name": ["opportunity_scoring"] * 2,
             "model_version": ["1"] * 2,
+            # the columns deal scoring writes beside the contract's (ml/catalog/ml_tables.py)
+            "score": [1, 99],
+            "slip_probability": [0.2, 0.7],
+            "scoring_method": ["model", "stage_win_rate"],
         }
     )
 
@@ -192,4 +196,15 @@ def test_data_docs_are_written_with_one_page_per_suite_and_date(tmp_path):
     pages = list((tmp_path / "reports" / "data_docs" / "validations").rglob("*.html"))
     assert [p.relative_to(index.parent / "validations").parts[:3] for p in pages] == [
         ("ml", "lead_scores", "2024-05-29")
+    ]
+
+
+def test_opportunity_scores_need_a_one_to_ninety_nine_score_and_a_known_method():
+    frame = opportunity_scores([0.5, 0.5], [1.0, 1.0]).assign(
+        score=[0, 50], scoring_method=["model", "guess"]
+    )
+    outcome = validate_frame(frame, "ml.opportunity_scores")
+    assert sorted(e.expectation for e in outcome.blocking) == [
+        "expect_column_values_to_be_between(score)",
+        "expect_column_values_to_be_in_set(scoring_method)",
     ]

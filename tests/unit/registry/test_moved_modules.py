@@ -9,19 +9,20 @@ import pytest
 
 from ml.forecasting.models.forecaster import GrainModel
 from ml.forecasting.models.pyfunc import MOVED_MODULES as FORECAST_MOVES
-from ml.lead_scoring.model.encoding import Vocabulary
-from ml.lead_scoring.model.estimator import LeadModel
 from ml.lead_scoring.model.pyfunc import MOVED_MODULES as LEAD_MOVES
+from ml.modelling.encoding import Vocabulary
+from ml.modelling.model import ExplainableModel
 from ml.registry.pyfunc import old_module_paths
 
 
-def pickled_under(obj: object, old_module: str) -> bytes:
+def pickled_under(obj: object, old_module: str, old_name: str | None = None) -> bytes:
     """``obj`` pickled as a version registered before the move wrote it: its class under
-    ``old_module`` (protocol 0 names a class as a text line, so the path can be swapped)."""
+    ``old_module`` (protocol 0 names a class as a text line, so the path can be swapped),
+    and under ``old_name`` when the class was renamed too."""
     data = pickle.dumps(obj, protocol=0)
     new_module = f"c{type(obj).__module__}\n{type(obj).__name__}\n".encode()
     assert new_module in data
-    return data.replace(new_module, f"c{old_module}\n{type(obj).__name__}\n".encode())
+    return data.replace(new_module, f"c{old_module}\n{old_name or type(obj).__name__}\n".encode())
 
 
 def test_a_class_whose_module_moved_loads_from_its_old_path():
@@ -36,13 +37,13 @@ def test_a_class_whose_module_moved_loads_from_its_old_path():
 
 def test_an_old_module_path_that_is_now_a_package_is_the_package_again_after_the_load():
     package = sys.modules["ml.lead_scoring.model"]
-    model = LeadModel("xgboost", None, None, None, None, platt_slope=0.5)
-    old = pickled_under(model, "ml.lead_scoring.model")
+    model = ExplainableModel("xgboost", None, None, None, None, platt_slope=0.5)
+    old = pickled_under(model, "ml.lead_scoring.model", "LeadModel")
     with pytest.raises(AttributeError, match="LeadModel"):
         pickle.loads(old)
     with old_module_paths(LEAD_MOVES):
         loaded = pickle.loads(old)
-    assert (type(loaded), loaded.platt_slope) == (LeadModel, 0.5)
+    assert (type(loaded), loaded.platt_slope) == (ExplainableModel, 0.5)
     assert sys.modules["ml.lead_scoring.model"] is package
 
 

@@ -11,7 +11,7 @@ feature plus a bias:
 
 Calibration is Platt scaling of that margin on the calibration slice,
 ``logit(p) = a * margin + b``. It is linear in the margin, so the contributions times
-``a`` are still exact contributions to the calibrated log-odds: a lead's factors add up
+``a`` are still exact contributions to the calibrated log-odds: a row's factors add up
 to its probability, and nothing is approximated. (Isotonic calibration would not keep
 that, which is why it is not used.)
 """
@@ -25,20 +25,15 @@ import pandas as pd
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from ml.lead_scoring.config import LogisticParams, XGBoostParams
-from ml.lead_scoring.features import FeatureSpec
-from ml.lead_scoring.model.encoding import (
-    NumericScaling,
-    Vocabulary,
-    learn_scaling,
-    learn_vocabulary,
-)
+from ml.modelling.encoding import NumericScaling, Vocabulary, learn_scaling, learn_vocabulary
+from ml.modelling.features import FeatureSpec
+from ml.modelling.params import LogisticParams, XGBoostParams
 
 LOGISTIC, XGBOOST = "logistic_regression", "xgboost"
 
 
 @dataclass
-class LeadModel:
+class ExplainableModel:
     """A fitted candidate: encoding, estimator and calibration. Pickled into MLflow."""
 
     kind: str
@@ -72,7 +67,7 @@ class LeadModel:
         return self.estimator.decision_function(_linear_matrix(self, inputs))
 
     def predict_proba(self, inputs: pd.DataFrame) -> np.ndarray:
-        """Calibrated probability of conversion within the label window, per row."""
+        """Calibrated probability of the positive class (the use case's label), per row."""
         logit = self.platt_slope * self.margin(inputs) + self.platt_intercept
         return 1.0 / (1.0 + np.exp(-logit))
 
@@ -86,8 +81,8 @@ class LeadModel:
 
 def fit_logistic(
     inputs: pd.DataFrame, labels: np.ndarray, spec: FeatureSpec, params: LogisticParams
-) -> LeadModel:
-    """Fit the baseline on ``inputs`` (from :func:`~ml.lead_scoring.features.model_inputs`)."""
+) -> ExplainableModel:
+    """Fit the baseline on ``inputs`` (from :func:`~ml.modelling.features.model_inputs`)."""
     model = _blank(LOGISTIC, inputs, spec)
     matrix = _linear_matrix(model, inputs)
     model.estimator = LogisticRegression(C=params.C, max_iter=params.max_iter)
@@ -104,7 +99,7 @@ def fit_xgboost(
     eval_inputs: pd.DataFrame,
     eval_labels: np.ndarray,
     seed: int,
-) -> LeadModel:
+) -> ExplainableModel:
     """Fit XGBoost, early-stopped on ``eval_inputs`` (the calibration slice)."""
     import xgboost as xgb
 
@@ -134,8 +129,8 @@ def fit_xgboost(
     return model
 
 
-def _blank(kind: str, inputs: pd.DataFrame, spec: FeatureSpec) -> LeadModel:
-    return LeadModel(
+def _blank(kind: str, inputs: pd.DataFrame, spec: FeatureSpec) -> ExplainableModel:
+    return ExplainableModel(
         kind=kind,
         spec=spec,
         vocabulary=learn_vocabulary(inputs, spec.categorical),
@@ -144,13 +139,15 @@ def _blank(kind: str, inputs: pd.DataFrame, spec: FeatureSpec) -> LeadModel:
     )
 
 
-def _xgboost_frame(model: LeadModel, inputs: pd.DataFrame) -> pd.DataFrame:
+def _xgboost_frame(model: ExplainableModel, inputs: pd.DataFrame) -> pd.DataFrame:
     frame = inputs[list(model.spec.numeric)].astype("float32")
     categorical = model.vocabulary.categorical_frame(inputs)
     return pd.concat([frame, categorical], axis=1)[model.spec.columns]
 
 
-def _xgboost_contributions(model: LeadModel, inputs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _xgboost_contributions(
+    model: ExplainableModel, inputs: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
     import xgboost as xgb
 
     matrix = xgb.DMatrix(_xgboost_frame(model, inputs), enable_categorical=True)
@@ -158,7 +155,7 @@ def _xgboost_contributions(model: LeadModel, inputs: pd.DataFrame) -> tuple[np.n
     return values[:, :-1].astype(np.float64), values[:, -1].astype(np.float64)
 
 
-def _linear_matrix(model: LeadModel, inputs: pd.DataFrame) -> sparse.csr_matrix:
+def _linear_matrix(model: ExplainableModel, inputs: pd.DataFrame) -> sparse.csr_matrix:
     """[standardised numerics | missing indicators | one-hot of every categorical]."""
     scaled, missing = model.scaling.transform(inputs)
     blocks = [sparse.csr_matrix(scaled), sparse.csr_matrix(missing[:, model.scaling.has_missing])]
@@ -172,7 +169,9 @@ def _linear_matrix(model: LeadModel, inputs: pd.DataFrame) -> sparse.csr_matrix:
     return sparse.hstack(blocks, format="csr")
 
 
-def _linear_contributions(model: LeadModel, inputs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _linear_contributions(
+    model: ExplainableModel, inputs: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
     """Per feature ``sum_k w_k (x_k - mean_k)`` over its columns; bias = margin at the means."""
     weights = model.estimator.coef_[0]
     means = model.training_column_means
@@ -193,3 +192,9 @@ def _linear_contributions(model: LeadModel, inputs: pd.DataFrame) -> tuple[np.nd
         offset += width
     bias = float(model.estimator.intercept_[0] + weights @ means)
     return contributions, np.full(len(inputs), bias)
+
+
+# Lead-model versions registered before this class was shared pickled it as
+# ``ml.lead_scoring.model.LeadModel``; with ml.lead_scoring.model.pyfunc.MOVED_MODULES
+# mapping that module here, this name lets them load.
+LeadModel = ExplainableModel

@@ -1,0 +1,150 @@
+"""The rows of ``ml.opportunity_scores`` (CONTRACT.md section 3) for one scoring date.
+
+- ``win_probability``: calibrated probability that the open deal is won;
+- ``score``: that probability on Einstein's 1-99 scale;
+- ``expected_value``: win_probability times the deal's amount (default currency);
+- ``slip_probability``: probability the deal is not closed by its current close date
+  (1 for a deal already past it);
+- ``expected_close_period``: the first day of the month the deal is expected to close
+  in: its close date's month when a slip is unlikely (below one half), otherwise the
+  as-of date plus the median days deals in its stage took to close, and never on or
+  before the close date it is expected to miss;
+- ``top_factors``: JSON, the top positive and negative factors in words (exact
+  contributions for a model; the stage against the overall rate for the fallback);
+- ``scoring_method``: ``model`` (a champion scored) or ``stage_win_rate`` (below
+  Einstein's minimum of won and lost deals, or before a first champion).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+from ml.modelling.factors import factors_json, top_factor_rows
+from ml.opportunity_scoring.features import model_inputs, readable_name
+from ml.opportunity_scoring.train import DealModel, StageRates
+
+MODEL, STAGE_WIN_RATE = "model", "stage_win_rate"
+SCORE_COLUMNS = (
+    "opportunity_id", "score_date", "win_probability", "score", "expected_value",
+    "slip_probability", "expected_close_period", "top_factors", "model_name",
+    "model_version", "scoring_method", "scored_at",
+)  # fmt: skip
+
+
+def with_overdue_slipped(deals: pd.DataFrame, slip: np.ndarray, score_date: date) -> np.ndarray:
+    """``slip`` with 1.0 for every deal whose close date is before ``score_date``: still
+    open past it, it has already missed it."""
+    overdue = (pd.to_datetime(deals["close_date"]) < pd.Timestamp(score_date)).to_numpy()
+    return np.where(overdue, 1.0, np.asarray(slip, dtype=np.float64))
+
+
+def expected_close_period(
+    deals: pd.DataFrame, slip: np.ndarray, timing: dict[str, float], score_date: date
+) -> pd.Series:
+    """First day of the month each deal is expected to close in (see the module doc)."""
+    today = pd.Timestamp(score_date)
+    close_date = pd.to_datetime(deals["close_date"]).reset_index(drop=True)
+    days = deals["stage"].map(timing).fillna(timing.get("*", 30.0)).to_numpy(dtype=float)
+    later = today + pd.to_timedelta(np.maximum(days, 1.0), unit="D")
+    later = later.where(close_date.isna() | (later > close_date), close_date + pd.Timedelta(days=1))
+    keeps = (np.asarray(slip) < 0.5) & (close_date >= today).to_numpy()
+    when = pd.Series(np.where(keeps, close_date, later), dtype="datetime64[ns]")
+    return when.dt.to_period("M").dt.start_time.dt.date
+
+
+def score_with_model(
+    model: DealModel, deals: pd.DataFrame, top_factors: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Win probability, factor JSON and slip probability of ``opportunity_features`` rows."""
+    inputs = model_inputs(deals, model.win.spec)
+    if inputs.empty:
+        return np.array([]), np.array([], dtype=object), np.array([])
+    contributions, bias = model.win.contributions(inputs)
+    margin = contributions.sum(axis=1) + bias
+    probability = 1.0 / (1.0 + np.exp(-margin))
+    long = top_factor_rows(
+        contributions, inputs, model.win.spec.columns, top_factors, margin, readable_name
+    )
+    slip = (
+        model.slip.predict_proba(model_inputs(deals, model.slip.spec))
+        if model.slip is not None
+        else model.slip_rates.probability(deals["stage"])
+    )
+    return probability, factors_json(long, len(deals)), slip
+
+
+def stage_rate_factors(stages: pd.Series, rates: StageRates) -> np.ndarray:
+    """One factor per deal: its stage, positive when the stage's rate is above the overall
+    rate, negative below; the impact is the difference in log-odds."""
+    p = rates.probability(stages)
+    impact = _logit(p) - _logit(np.full(len(p), rates.overall))
+    keep = np.abs(impact) > 1e-6
+    long = pd.DataFrame(
+        {
+            "row": np.flatnonzero(keep),
+            "direction": np.where(impact[keep] > 0, "positive", "negative"),
+            "rank": 1,
+            "feature": "stage",
+            "label": readable_name("stage"),
+            "value": stages.astype(str).to_numpy()[keep],
+            "impact": np.round(impact[keep], 4),
+            "probability_effect": np.round(p[keep] - rates.overall, 4),
+        }
+    )
+    return factors_json(long, len(stages))
+
+
+def opportunity_scores_frame(
+    deals: pd.DataFrame,
+    win_probability: np.ndarray,
+    slip_probability: np.ndarray,
+    top_factors: np.ndarray,
+    close_period: pd.Series,
+    *,
+    score_date: date,
+    model_name: str,
+    model_version: str,
+    scoring_method: str,
+    scored_at: datetime,
+) -> pd.DataFrame:
+    """Assemble the table's columns, one row per deal of ``deals`` (with
+    ``opportunity_id`` and ``amount_in_default_currency``).
+
+    Raises:
+        ValueError: inputs differ in length, or a deal appears twice.
+    """
+    n = len(deals)
+    lengths = {len(win_probability), len(slip_probability), len(top_factors), len(close_period)}
+    if lengths != {n}:
+        raise ValueError("deals, probabilities, factors and close periods differ in length")
+    ids = deals["opportunity_id"].reset_index(drop=True)
+    if ids.duplicated().any():
+        raise ValueError(f"opportunity {ids[ids.duplicated()].iloc[0]} is scored twice")
+    p = np.clip(np.asarray(win_probability, dtype=np.float64), 0.0, 1.0)
+    amount = pd.to_numeric(deals["amount_in_default_currency"], errors="coerce").fillna(0.0)
+    stamp = pd.Timestamp(scored_at)
+    return pd.DataFrame(
+        {
+            "opportunity_id": ids.to_numpy(),
+            "score_date": pd.Timestamp(score_date),
+            "win_probability": p,
+            "score": np.clip(np.rint(p * 100), 1, 99).astype(np.int16),
+            "expected_value": np.round(p * np.maximum(amount.to_numpy(dtype=float), 0.0), 2),
+            "slip_probability": np.clip(np.asarray(slip_probability, dtype=np.float64), 0, 1),
+            "expected_close_period": pd.to_datetime(pd.Series(close_period).to_numpy()),
+            "top_factors": np.asarray(top_factors, dtype=object),
+            "model_name": model_name,
+            "model_version": model_version,
+            "scoring_method": scoring_method,
+            "scored_at": stamp.tz_convert(None) if stamp.tzinfo else stamp,
+        },
+        columns=list(SCORE_COLUMNS),
+    )
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
