@@ -58,12 +58,12 @@ PIPELINE_RUN_TABLES = Table(
 
 PIPELINE_STAGES = Table(
     "monitoring.pipeline_stages",
-    "One row per run and stage of the night (warehouse, lead_scoring, "
+    "One row per run and stage of the night (warehouse, lead_scoring, opportunity_scoring, "
     "revenue_forecast): when it finished, and whether it ran or was skipped. A night is "
     "published only when every stage has a row.",
     columns(
         ("run_date", "date", RUN_DATE),
-        ("stage", "varchar", "warehouse, lead_scoring or revenue_forecast."),
+        ("stage", "varchar", "warehouse, lead_scoring, opportunity_scoring or revenue_forecast."),
         ("finished_at", "timestamp", "When the stage finished (UTC)."),
         ("status", "varchar", "done, or skipped (nothing to do, or switched off in "
          "salespipe.yml)."),
