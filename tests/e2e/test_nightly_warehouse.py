@@ -31,6 +31,7 @@ VOLATILE_COLUMNS = {
     "monitoring.pipeline_runs": "exclude (started_at, finished_at)",
     "monitoring.pipeline_stages": "exclude (finished_at)",
     "ml.lead_scores": "exclude (scored_at)",
+    "ml.opportunity_scores": "exclude (scored_at)",
     "ml.current_lead_scores": "exclude (scored_at)",
     "ml.revenue_forecasts": "exclude (forecast_at)",
     "monitoring.model_promotions": "exclude (moved_at)",
