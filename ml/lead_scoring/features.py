@@ -1,4 +1,5 @@
-"""From the ``lead_features`` mart to model inputs and labels.
+"""From the ``lead_features`` mart to model inputs and labels, and the features' names in
+words (:func:`readable_name`, the labels of a lead's top factors).
 
 A model scores leads that are still open, as of the scoring night. So a training row is
 a snapshot of an open lead as of some night (a row of ``lead_features``), not the lead
@@ -20,6 +21,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from ml.modelling.factors import humanize
 from ml.modelling.features import FeatureSpec
 from ml.modelling.features import model_inputs as generic_model_inputs
 
@@ -37,6 +39,37 @@ MIN_DATED_DAYS = 20
 FINAL_STATE_LEAKAGE = frozenset(
     {"status", "lead_age_days", "days_since_last_activity", "activities_last_14_days"}
 )
+
+# The features in words, as a rep reads them in a lead's top factors.
+READABLE_NAMES = {
+    "lead_age_days": "Lead age (days)",
+    "employees": "Company employees",
+    "is_free_email_domain": "Free e-mail domain",
+    "activities_total": "Activities so far",
+    "activities_email": "E-mails so far",
+    "activities_call": "Calls so far",
+    "activities_meeting": "Meetings so far",
+    "activities_demo": "Demos held",
+    "activities_web_visit": "Web visits so far",
+    "activities_last_14_days": "Activities in the last 14 days",
+    "days_since_last_activity": "Days since last activity",
+    "source": "Lead source",
+    "status": "Lead status",
+    "title_seniority": "Seniority",
+    "company_size_band": "Company size",
+    "industry": "Industry",
+    "country": "Country",
+    "owner_rep_id": "Owner (rep id)",
+}
+
+
+def readable_name(feature: str) -> str:
+    """A label for a feature: known names by hand, custom ``attr_x_y`` as "X y (custom field)"."""
+    if feature in READABLE_NAMES:
+        return READABLE_NAMES[feature]
+    if feature.startswith("attr_"):
+        return feature[5:].replace("_", " ").capitalize() + " (custom field)"
+    return humanize(feature)
 
 
 def feature_spec(features: pd.DataFrame, leakage: frozenset[str] | set[str]) -> FeatureSpec:

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.features import model_inputs
-from ml.lead_scoring.model.factors import top_factor_rows
+from ml.lead_scoring.features import model_inputs, readable_name
 from ml.lead_scoring.model.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
+from ml.modelling.factors import top_factor_rows
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,9 @@ def score_with_model(
     contributions, bias = model.contributions(inputs)
     margin = contributions.sum(axis=1) + bias
     probability = 1.0 / (1.0 + np.exp(-margin))
-    long = top_factor_rows(contributions, inputs, model.spec.columns, top_factors, margin)
+    long = top_factor_rows(
+        contributions, inputs, model.spec.columns, top_factors, margin, readable_name
+    )
     return probability, long
 
 

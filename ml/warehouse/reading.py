@@ -134,8 +134,8 @@ def _read_csv(delivery: DeliveryFile, quotes: int) -> tuple[list[str], pa.Table,
     decoded, bad = decode_utf8(table, names)
     if invalid:
         skipped = {n - 1 for n, _, _ in invalid if n is not None}  # the header is row 1
-        numbers = [n for n in range(1, table.num_rows + len(invalid) + 1) if n not in skipped]
-        numbers = numbers[: table.num_rows]
+        kept = [n for n in range(1, table.num_rows + len(invalid) + 1) if n not in skipped]
+        numbers = np.asarray(kept[: table.num_rows], dtype=np.int64)
     else:
         numbers = np.arange(1, table.num_rows + 1)
     decoded = decoded.append_column("_source_row", pa.array(numbers, pa.int64()))

@@ -41,9 +41,9 @@ from ml.forecasting.models.accuracy import mase_scale, smape
 from ml.forecasting.models.base_forecasts import base_forecasts
 from ml.forecasting.models.ensemble import combine
 from ml.forecasting.models.ets_budget import EtsBudget
+from ml.forecasting.models.forecaster import reconcile
 from ml.forecasting.models.lstm import LSTMState, train_lstm
 from ml.forecasting.models.panel import Panel, build_panel, covariates_for
-from ml.forecasting.models.reconcile import reconcile
 from ml.forecasting.models.select import choose
 
 TABLE_COLUMNS = [

@@ -2,6 +2,6 @@
 
 from mlflow.models import set_model
 
-from ml.forecasting.models.pyfunc import RevenueForecastPyfunc
+from ml.forecasting.models.forecaster import RevenueForecastPyfunc
 
 set_model(RevenueForecastPyfunc())

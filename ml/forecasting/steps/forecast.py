@@ -65,7 +65,7 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     Raises:
         RuntimeError: training registered no version at all.
     """
-    from ml.forecasting.models.pyfunc import load_forecaster
+    from ml.forecasting.models.forecaster import load_forecaster
 
     settings = settings or load_settings()
     config = forecast_config(settings)

@@ -27,13 +27,13 @@ from ml.forecasting import (
 )
 from ml.forecasting.config import ForecastConfig, forecast_config
 from ml.forecasting.evaluate import choice_mase, forecast_gate, published_scores
-from ml.forecasting.models.plots import backtest_figure
-from ml.forecasting.models.pyfunc import (
+from ml.forecasting.models.forecaster import (
     ARTIFACT_KEY,
     MODEL_FILE,
     load_forecaster,
     pip_requirements,
 )
+from ml.forecasting.models.plots import backtest_figure
 from ml.forecasting.train import history_fingerprint, version_tags
 from ml.registry.gate import GateDecision
 from ml.registry.history import PROMOTIONS, moves_frame

@@ -1,11 +1,16 @@
-"""Lead scoring's factors in words: its features' names as a rep reads them, over the
-shared factor table (:mod:`ml.modelling.factors`)."""
+"""Lead scoring's factors, as ``ml/serving`` and its tests import them.
+
+Scoring itself calls the shared factor table (:mod:`ml.modelling.factors`) with the lead
+features' names in words (:func:`ml.lead_scoring.features.readable_name`); this module
+only gathers the two under the names the serving code uses.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ml.lead_scoring.features import READABLE_NAMES, readable_name
 from ml.modelling import factors
 from ml.modelling.factors import MIN_IMPACT, display_values, factors_json, probability_effect
 
@@ -18,36 +23,6 @@ __all__ = [
     "readable_name",
     "top_factor_rows",
 ]
-
-READABLE_NAMES = {
-    "lead_age_days": "Lead age (days)",
-    "employees": "Company employees",
-    "is_free_email_domain": "Free e-mail domain",
-    "activities_total": "Activities so far",
-    "activities_email": "E-mails so far",
-    "activities_call": "Calls so far",
-    "activities_meeting": "Meetings so far",
-    "activities_demo": "Demos held",
-    "activities_web_visit": "Web visits so far",
-    "activities_last_14_days": "Activities in the last 14 days",
-    "days_since_last_activity": "Days since last activity",
-    "source": "Lead source",
-    "status": "Lead status",
-    "title_seniority": "Seniority",
-    "company_size_band": "Company size",
-    "industry": "Industry",
-    "country": "Country",
-    "owner_rep_id": "Owner (rep id)",
-}
-
-
-def readable_name(feature: str) -> str:
-    """A label for a feature: known names by hand, custom ``attr_x_y`` as "X y (custom field)"."""
-    if feature in READABLE_NAMES:
-        return READABLE_NAMES[feature]
-    if feature.startswith("attr_"):
-        return feature[5:].replace("_", " ").capitalize() + " (custom field)"
-    return factors.humanize(feature)
 
 
 def top_factor_rows(

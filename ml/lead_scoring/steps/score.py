@@ -20,7 +20,6 @@ from ml import names
 from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.lead_scoring.config import SWITCHED_OFF, LeadScoringConfig, lead_scoring_config
-from ml.lead_scoring.model.factors import factors_json
 from ml.lead_scoring.score import (
     MODEL,
     lead_scores_frame,
@@ -29,6 +28,7 @@ from ml.lead_scoring.score import (
     stale_leads,
 )
 from ml.lead_scoring.steps.training_rows import read_labelled_rows
+from ml.modelling.factors import factors_json
 from ml.registry.aliases import notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import champion_for

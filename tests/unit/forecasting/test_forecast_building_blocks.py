@@ -8,7 +8,7 @@ import pytest
 from ml.forecasting.models import baselines, intervals
 from ml.forecasting.models.accuracy import covered, mase_scale, smape
 from ml.forecasting.models.ensemble import combine
-from ml.forecasting.models.reconcile import constraint_matrix, reconcile
+from ml.forecasting.models.forecaster import constraint_matrix, reconcile
 from ml.forecasting.models.select import choose
 
 SEGMENTS = ["total", "region:a", "region:b", "product:x", "product:y", "rep:r1", "rep:other"]

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from ml.forecasting.models.forecaster import GrainModel
-from ml.forecasting.models.pyfunc import MOVED_MODULES as FORECAST_MOVES
+from ml.forecasting.models.forecaster import MOVED_MODULES as FORECAST_MOVES
+from ml.forecasting.models.forecaster import GrainModel, RevenueForecastPyfunc
 from ml.lead_scoring.model.pyfunc import MOVED_MODULES as LEAD_MOVES
 from ml.modelling.encoding import Vocabulary
 from ml.modelling.model import ExplainableModel
@@ -52,3 +52,16 @@ def test_a_forecaster_pickled_before_forecasting_models_existed_loads():
     old = pickled_under(grain, "ml.forecasting.forecaster")
     with old_module_paths(FORECAST_MOVES):
         assert pickle.loads(old) == grain
+
+
+def test_a_forecaster_version_whose_code_file_imports_the_old_pyfunc_module_loads():
+    # Versions registered before the pyfunc folded into the forecaster module store a
+    # code file that runs `from ml.forecasting.models.pyfunc import RevenueForecastPyfunc`.
+    code = "from ml.forecasting.models.pyfunc import RevenueForecastPyfunc\n"
+    with pytest.raises(ModuleNotFoundError, match="ml.forecasting.models.pyfunc"):
+        exec(code, {})
+    scope: dict = {}
+    with old_module_paths(FORECAST_MOVES):
+        exec(code, scope)
+    assert scope["RevenueForecastPyfunc"] is RevenueForecastPyfunc
+    assert "ml.forecasting.models.pyfunc" not in sys.modules
