@@ -30,7 +30,8 @@ def decode_utf8(table: pa.Table, names: list[str]) -> tuple[pa.Table, list[tuple
     The cast validates a whole column at C speed; only a column that fails is decoded
     value by value, to find its bad rows.
     """
-    columns, bad_cells = {}, {}
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    bad_cells: dict[int, list[str]] = {}
     for name in names:
         column = table[name]
         if pa.types.is_string(column.type):
