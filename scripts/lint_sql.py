@@ -21,7 +21,11 @@ from pathlib import Path
 
 import duckdb
 
-from ml.warehouse.ingest import ensure_raw_schema
+# `python scripts/lint_sql.py` (pre-commit's entry) puts scripts/, not the checkout, on the
+# path: the ml package is imported from the checkout this script sits in.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ml.warehouse.ingest import ensure_raw_schema  # noqa: E402
 
 DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
 

@@ -17,12 +17,13 @@ flagged as (
 
     select
         *,
+        -- not (a is distinct from b): sqlfluff's DuckDB dialect cannot parse `is not distinct from`
         case
-            when lag(stage, 1, '<start>') over (partition by opportunity_id order by changed_at) is not distinct from stage
-                then 0
+            when not (lag(stage, 1, '<start>') over changes_in_order is distinct from stage) then 0
             else 1
         end as is_new_period
     from stage_changes
+    window changes_in_order as (partition by opportunity_id order by changed_at)
 
 ),
 
@@ -77,7 +78,9 @@ final as (
         valid_to is null as is_current,
         amount,
         close_date,
-        date_diff('day', cast(valid_from as date), coalesce(cast(valid_to as date), {{ business_date() }})) as days_in_stage,
+        date_diff(
+            'day', cast(valid_from as date), coalesce(cast(valid_to as date), {{ business_date() }})
+        ) as days_in_stage,
         cast(changes_in_period as integer) as changes_in_period
 
     from bounded

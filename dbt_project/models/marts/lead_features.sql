@@ -110,13 +110,13 @@ life_points as (
     -- on a grid date are already there.
     select distinct
         lead_versions.lead_id,
-        cast(lead_versions.created_at as date) + cast(age_days as integer) as as_of_date
+        cast(lead_versions.created_at as date) + cast(ages.age_days as integer) as as_of_date
     from lead_versions
     cross join (select unnest({{ var('lead_life_point_days') }}) as age_days) as ages
-    where cast(lead_versions.created_at as date) + cast(age_days as integer) <= {{ business_date() }}
+    where cast(lead_versions.created_at as date) + cast(ages.age_days as integer) <= {{ business_date() }}
         -- a point only from a version known by then (see int_lead_versions_classified)
         and lead_versions.valid_from
-            < cast(lead_versions.created_at as date) + cast(age_days as integer) + interval 1 day
+            < cast(lead_versions.created_at as date) + cast(ages.age_days as integer) + interval 1 day
 
 ),
 
@@ -124,7 +124,7 @@ life_points_off_grid as (
 
     select life_points.*
     from life_points
-    anti join as_of_dates using (as_of_date)
+    anti join as_of_dates on life_points.as_of_date = as_of_dates.as_of_date
 
 ),
 
