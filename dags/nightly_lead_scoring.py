@@ -4,28 +4,22 @@
 Scores every open lead, every night, once the warehouse build has produced
 `marts.lead_features` and `marts.lead_outcomes` (data-aware: scheduled on their Assets).
 
-1. **train_lead_model_if_due**: with no `lead_scoring@champion`, or when the last training
-   is `retrain_every_days` old (default 7), fits logistic regression and XGBoost on the
-   leads whose 90-day label window has closed, registers the better on the most recent
-   20% as `challenger`, and promotes it only if it beats the champion there, calibrated.
-2. **score_open_leads**: with `models:/lead_scoring@champion` (the documented source
-   prior while none is promoted), replaces the date's validated rows of `ml.lead_scores`:
-   probability, score, percentile, grade A-D, top 3 factors each way, model version.
+1. **train_lead_model_if_due**: with no champion, or every `retrain_every_days`, fits
+   logistic regression and XGBoost; the better is promoted only if it beats the champion.
+2. **score_open_leads**: the champion (or the source prior) into `ml.lead_scores`.
 3. **write_next_best_actions**: a ranked action per open lead with its reason in words
    (`ml.next_best_actions`, rules in `ml/actions/rules.yml`); a bad rule stops it first.
-4. **monitor_lead_model**: data and prediction drift against the champion's reference
-   sample (Evidently) and the realised AUC, calibration and lift of matured scores, in
-   `monitoring.drift`, `drift_runs`, `model_performance` and an HTML report. It runs
-   after the scores are written: drift never blocks scoring.
+4. **monitor_lead_model**: data and prediction drift against the champion's reference and
+   the realised AUC, calibration and lift (`monitoring.drift`, `drift_runs`,
+   `model_performance`, an HTML report); after scoring: drift never blocks it.
+   **monitor_online_inputs**: the API's inputs of the date, likewise (`online_drift`).
 5. **retraining_requested** / **request_lead_model_retraining**: a threshold crossed
-   outside the cooldown emits `mlflow://models/lead_scoring/retraining_requested`, which
-   starts `on_demand_lead_model_training` (its model faces the usual gate).
-6. **publish_lead_scores**: publishes the night once all of it is done (the last nightly
-   DAG to finish publishes), even when monitoring failed; if scoring did not finish, the
-   run is recorded `failed` and BI keeps the last complete night.
+   outside the cooldown emits `mlflow://models/lead_scoring/retraining_requested`
+   (starts `on_demand_lead_model_training`, whose model faces the usual gate).
+6. **publish_lead_scores**: publishes once all is done (the last nightly DAG to finish
+   publishes), even when monitoring failed; without scores BI keeps the last night.
 
-The business date comes from the triggering asset events (or the `business_date` param by
-hand). Tasks share the one-slot `salespipe_warehouse` pool: DuckDB has one writer a file.
+Business date: the asset events' (or the param). Tasks share the one-slot pool.
 """
 
 from airflow.sdk import task
@@ -74,6 +68,12 @@ def nightly_lead_scoring():
 
         return monitor_lead_model(business_date()).retrain
 
+    @task
+    def monitor_online_inputs() -> str:
+        from ml.serving.steps import monitor_online_inputs
+
+        return monitor_online_inputs(business_date()).summary
+
     @task.short_circuit
     def retraining_requested(retrain: bool) -> bool:
         return retrain
@@ -92,8 +92,8 @@ def nightly_lead_scoring():
         outlet_events[LEAD_SCORES].extra = business_date_extra(business_date())
 
     monitored = monitor_lead_model()
-    scored = train_lead_model_if_due() >> score_open_leads()
-    scored >> write_next_best_actions() >> monitored >> publish_lead_scores()
+    actions = train_lead_model_if_due() >> score_open_leads() >> write_next_best_actions()
+    actions >> [monitored, monitor_online_inputs()] >> publish_lead_scores()
     retraining_requested(monitored) >> request_lead_model_retraining()
 
 

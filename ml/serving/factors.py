@@ -77,8 +77,10 @@ def _writer(column: pd.Series):
             value = float(values[row])
             if math.isnan(value):
                 return "missing"
-            if value == np.round(value):
-                return f"{np.round(value):.0f}"
+            # value == np.round(value) for a whole number (np.round per value was a tenth
+            # of a batch); an infinity is written "inf" by either branch
+            if value.is_integer():
+                return f"{value:.0f}"
             return f"{value:g}"
 
         return number

@@ -3,8 +3,9 @@
 Features: the nightly's compiled dbt SQL on the request's rows (:mod:`ml.serving.features`).
 Probabilities: the steps of :func:`ml.lead_scoring.score.score_with_model`, the batch's
 (``model_inputs``, built by :mod:`ml.serving.inputs` and proven equal to the batch's by
-``tests/serving/test_inputs.py``; the model's exact contributions, their sum and the
-sigmoid). Factors:
+``tests/serving/test_inputs.py``; the model's exact contributions, by
+:mod:`ml.serving.contributions`, proven bit-identical by ``tests/serving/
+test_contributions.py``; their sum and the sigmoid). Factors:
 :mod:`ml.serving.factors`, the batch's selection as objects, proven byte-identical to
 :func:`ml.lead_scoring.model.factors.factors_json` by ``tests/serving/test_factors.py``. Stale flag:
 :func:`ml.lead_scoring.score.stale_leads`. Percentile and grade: against the scores of
@@ -27,6 +28,7 @@ import pandas as pd
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.score import stale_leads
 from ml.serving.champion import ChampionHolder, LoadedChampion
+from ml.serving.contributions import contributions as exact_contributions
 from ml.serving.factors import factor_documents
 from ml.serving.inputs import model_inputs
 from ml.serving.population import Population, place
@@ -123,7 +125,7 @@ class OnlineScorer:
         # score_with_model's steps, with the factors built as objects (ml.serving.factors)
         model_in = model_inputs(features, champion.model.spec)
         if len(model_in):
-            contributions, bias = champion.model.contributions(model_in)
+            contributions, bias = exact_contributions(champion.model, model_in)
             margin = contributions.sum(axis=1) + bias
             probability = 1.0 / (1.0 + np.exp(-margin))
             factors = factor_documents(contributions, model_in, champion.model.spec.columns,

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 from lead_requests import BUSINESS_DATE, request_for
 
+from ml import names
+from ml.airflow_cli import task_states
 from ml.monitoring import DriftConfig
 from ml.serving.drift import online_drift_rows
 from ml.serving.online_log import online_inputs_file, with_inputs_json, write_online_inputs
@@ -113,3 +115,12 @@ def test_every_open_lead_scored_online_drifts_as_the_night_measured(night, score
     assert set(written) == set(nightly) == {*holder.current.model.spec.columns, "prediction"}
     for feature, score in nightly.items():
         assert written[feature] == pytest.approx(score, abs=1e-9, nan_ok=True), feature
+
+
+@pytest.mark.slow
+def test_the_lead_scoring_night_compares_the_online_inputs_of_its_date(night):
+    """The night ran the comparison as a task of nightly_lead_scoring, after the actions
+    and before the publication (nothing was scored online that night: a success)."""
+    states = task_states(night.settings, names.NIGHTLY_LEAD_SCORING_DAG, BUSINESS_DATE)
+    assert states["monitor_online_inputs"] == "success"
+    assert states["publish_lead_scores"] == "success"
