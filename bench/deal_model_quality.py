@@ -24,10 +24,10 @@ import duckdb
 import numpy as np
 
 from ml.metrics import classification_metrics
-from ml.opportunity_scoring import data
 from ml.opportunity_scoring.config import OpportunityScoringConfig
 from ml.opportunity_scoring.evaluate import evaluate_holdout, lift_table
 from ml.opportunity_scoring.features import SLIPPED, WON, deal_spec, model_inputs, sufficiency
+from ml.opportunity_scoring.steps import data
 from ml.opportunity_scoring.train import (
     best_candidate,
     fit_slip,

@@ -190,3 +190,14 @@ def fit_slip(
     model = fit_logistic(inputs.iloc[fit_at], y[fit_at], spec, config.logistic)
     model.calibrate(inputs.iloc[split.holdout], y[split.holdout])
     return model
+
+
+def insufficient(won: int, lost: int, config: OpportunityScoringConfig) -> str | None:
+    """Why there is too little data for a model (Einstein's minimum), or None."""
+    if won >= config.min_won_deals and lost >= config.min_lost_deals:
+        return None
+    return (
+        f"insufficient data: {won} won and {lost} lost mature deals "
+        f"({config.min_won_deals} won and {config.min_lost_deals} lost needed); "
+        "scoring with stage win rates"
+    )

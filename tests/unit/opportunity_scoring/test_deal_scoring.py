@@ -34,9 +34,9 @@ from ml.opportunity_scoring.train import (
     close_timing,
     fit_stage_rates,
     fit_win_candidates,
+    insufficient,
     split_by_creation,
 )
-from ml.opportunity_scoring.training import insufficient
 
 TODAY = date(2024, 7, 1)
 
