@@ -43,6 +43,7 @@ from ml.opportunity_scoring.train import (
     fit_slip,
     fit_stage_rates,
     fit_win_candidates,
+    holdout_predictions,
     insufficient,
     split_by_creation,
 )
@@ -62,6 +63,7 @@ from ml.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 MODEL_NAME = names.OPPORTUNITY_SCORING
+SCORE_HISTORY = "ml.opportunity_score_history"
 MODEL_FILE = Path(__file__).parents[1] / "mlflow_model.py"
 
 
@@ -190,6 +192,10 @@ def train_and_gate(
                 trigger=trigger, decide=decide,
             )  # fmt: skip
             write_partition(con, PROMOTIONS, moves_frame(moves))
+            write_partition(con, SCORE_HISTORY,
+                            holdout_predictions(holdout, best.holdout_probability, business_date,
+                                                version),
+                            {"training_date": business_date})  # fmt: skip
         mlflow.set_tags({"gate_decision": decision.reason, "registered_version": version})
     verdict = "promoted to champion" if decision.promote else "stays challenger"
     summary = f"{best.name} v{version} {verdict}: {decision.reason}"

@@ -60,9 +60,7 @@ def test_a_point_with_too_few_leads_or_one_class_has_no_figure() -> None:
 
 
 def test_life_point_rows_take_each_lead_once() -> None:
-    rows = pd.DataFrame(
-        {"lead_id": ["A", "A", "B", "B", "C"], "lead_age_days": [0, 0, 7, 0, 30]}
-    )
+    rows = pd.DataFrame({"lead_id": ["A", "A", "B", "B", "C"], "lead_age_days": [0, 0, 7, 0, 30]})
     assert life_point_rows(rows["lead_age_days"], rows["lead_id"], 0).tolist() == [0, 3]
     assert life_point_rows(rows["lead_age_days"], rows["lead_id"], 30).tolist() == [4]
 

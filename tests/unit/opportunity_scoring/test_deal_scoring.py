@@ -332,3 +332,25 @@ def test_close_quarter_comes_from_each_snapshots_own_close_date():
     assert with_close_quarter(frame.drop(columns="close_date")).equals(
         frame.drop(columns="close_date")
     )
+
+
+def test_holdout_predictions_are_the_score_history_rows_of_one_training():
+    from ml.catalog.ml_tables import OPPORTUNITY_SCORE_HISTORY
+    from ml.opportunity_scoring.train import holdout_predictions
+
+    holdout = pd.DataFrame(
+        {
+            "opportunity_id": [f"O{i // 2}" for i in range(10)],
+            "as_of_date": pd.to_datetime(["2025-06-01", "2025-06-08"] * 5),
+        }
+    )
+    p = np.linspace(0.05, 0.95, 10)
+    rows = holdout_predictions(holdout, p, date(2025, 12, 30), "7")
+    assert list(rows.columns) == OPPORTUNITY_SCORE_HISTORY.column_names
+    assert set(rows["training_date"]) == {date(2025, 12, 30)} and set(rows["model_version"]) == {
+        "7"
+    }
+    assert rows["as_of_date"].iloc[1] == date(2025, 6, 8)
+    np.testing.assert_allclose(rows["win_probability"], p)
+    with pytest.raises(ValueError, match="^9 probabilities for 10 holdout snapshots$"):
+        holdout_predictions(holdout, p[:9], date(2025, 12, 30), "7")
