@@ -11,7 +11,10 @@ deals' labelled snapshots (``data.read_labelled_rows``), the whole-deal split by
 and the stage win rates fitted on the same rows, and the slip model. Prints, on the same
 holdout snapshots: AUC (all snapshots and each deal's first), expected calibration error,
 log-loss, expected value over the amount won, the lift table of the chosen candidate, and
-the slip model's AUC against the stage slip rates.
+the slip model's AUC against the stage slip rates; then the forecast's backtest of the
+open-pipeline weighting (``ml.forecasting.evaluate.choose_pipeline_method``) with the
+chosen candidate's holdout probabilities, as training writes them to
+``ml.opportunity_score_history``: WAPE of stage win rates and of the model per origin.
 """
 
 from __future__ import annotations
@@ -23,16 +26,19 @@ from datetime import date
 import duckdb
 import numpy as np
 
+from ml.forecasting.config import ForecastConfig
+from ml.forecasting.evaluate import choose_pipeline_method
 from ml.metrics import classification_metrics
-from ml.opportunity_scoring import data
 from ml.opportunity_scoring.config import OpportunityScoringConfig
 from ml.opportunity_scoring.evaluate import evaluate_holdout, lift_table
 from ml.opportunity_scoring.features import SLIPPED, WON, deal_spec, model_inputs, sufficiency
+from ml.opportunity_scoring.steps import data
 from ml.opportunity_scoring.train import (
     best_candidate,
     fit_slip,
     fit_stage_rates,
     fit_win_candidates,
+    holdout_predictions,
     split_by_creation,
 )
 
@@ -47,6 +53,8 @@ def main() -> None:
 
     with duckdb.connect(args.warehouse, read_only=True) as con:
         rows = data.read_labelled_rows(con, args.date, config.maturity_days)
+        opportunities = con.execute("select * from marts.opportunities").df()
+        stage_history = con.execute("select * from marts.opportunity_stage_history").df()
     won, lost = sufficiency(rows)
     closed = rows.dropna(subset=[WON]).reset_index(drop=True)
     split = split_by_creation(closed, config.holdout_fraction, config.calibration_fraction)
@@ -90,6 +98,14 @@ def main() -> None:
             found = classification_metrics(truth, p)
             print(f"{name:<22} AUC {found.roc_auc:.3f}  ECE {found.expected_calibration_error:.3f}"
                   f"  on {len(after):,} snapshots ({truth.mean():.2f} slipped)")  # fmt: skip
+
+    history = holdout_predictions(holdout, best.holdout_probability, args.date, "bench")
+    choice = choose_pipeline_method(
+        opportunities, stage_history, history, args.date, ForecastConfig()
+    )
+    print("\nforecast backtest of the open pipeline (won revenue within 13 weeks):")
+    print(choice.origins.round(0).to_string(index=False))
+    print(f"{choice.method}: {choice.reason}")
 
 
 if __name__ == "__main__":

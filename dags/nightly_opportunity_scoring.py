@@ -15,7 +15,9 @@ their Assets). See docs/deal-scoring.md.
 2. **score_open_deals**: with the champion (or the stage win rates without one, said in
    every row's `scoring_method`) replaces the date's rows of `ml.opportunity_scores`:
    win probability, 1-99 score, expected value, slip probability, expected close
-   period and the top 3 factors each way. Validated before writing.
+   period and the top 3 factors each way. Validated before writing. Emits
+   `opportunity_scores/written`, which the revenue forecast waits for (it weighs the
+   open pipeline with these win probabilities when its backtest chose them).
 3. **monitor_deal_model**: drift against the champion's reference sample and realised
    AUC of matured scores, through the shared monitoring library (`monitoring.*`), with
    the shared retraining verdict; a night that asks for retraining is answered by the
@@ -28,6 +30,7 @@ from airflow.sdk import task
 from salespipe_assets import (
     MART_ASSETS,
     OPPORTUNITY_SCORES,
+    OPPORTUNITY_SCORES_WRITTEN,
     business_date,
     business_date_extra,
     names,
@@ -49,11 +52,12 @@ def nightly_opportunity_scoring():
 
         return train_deal_model_if_due(business_date())
 
-    @task
-    def score_open_deals() -> dict:
+    @task(outlets=[OPPORTUNITY_SCORES_WRITTEN])
+    def score_open_deals(outlet_events=None) -> dict:
         from ml.opportunity_scoring.steps import score_open_deals
 
         outcome = score_open_deals(business_date())
+        outlet_events[OPPORTUNITY_SCORES_WRITTEN].extra = business_date_extra(business_date())
         return {"rows": outcome.rows, "method": outcome.scoring_method}
 
     @task

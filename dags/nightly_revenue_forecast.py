@@ -4,7 +4,8 @@
 Forecasts closed-won revenue for the next 13 weeks and 6 months, for the whole business
 and per region, product and rep, with 80% and 95% intervals, every night once the
 warehouse build has produced `marts.daily_revenue` and `marts.opportunities`
-(data-aware: scheduled on their Assets).
+(data-aware: scheduled on their Assets), and after deal scoring has written
+`ml.opportunity_scores` for the night (its `opportunity_scores/written` Asset).
 
 1. **forecast_revenue**: trains first when there is no `revenue_forecast@champion` or the
    champion is `retrain_every_days` old (default 28): a rolling-origin backtest of
@@ -12,7 +13,9 @@ warehouse build has produced `marts.daily_revenue` and `marts.opportunities`
    level chosen by backtest error (the LSTM only where it wins); conformal intervals from
    the backtest residuals; registered as `challenger`, promoted by the shared gate. Then
    it forecasts with the champion, adds the expected revenue of open opportunities
-   (existing pipeline) beside the run-rate forecast, replaces the date in
+   (existing pipeline: weighted by the deal model's win probabilities when the training
+   backtest found them better than stage win rates, else by stage win rates) beside
+   the run-rate forecast, replaces the date in
    `ml.revenue_forecasts`, and scores earlier forecasts whose periods have completed
    (`monitoring.forecast_performance`).
    With no revenue history (a leads-only export, no won deals yet) or with
@@ -26,6 +29,7 @@ warehouse build has produced `marts.daily_revenue` and `marts.opportunities`
 from airflow.sdk import task
 from salespipe_assets import (
     MART_ASSETS,
+    OPPORTUNITY_SCORES_WRITTEN,
     REVENUE_FORECASTS,
     business_date,
     business_date_extra,
@@ -37,7 +41,11 @@ from salespipe_assets import (
 
 @salespipe_dag(
     names.NIGHTLY_REVENUE_FORECAST_DAG,
-    schedule=[MART_ASSETS["daily_revenue"], MART_ASSETS["opportunities"]],
+    schedule=[
+        MART_ASSETS["daily_revenue"],
+        MART_ASSETS["opportunities"],
+        OPPORTUNITY_SCORES_WRITTEN,
+    ],
     doc_md=__doc__,
     tags=["forecasting", "nightly", "mlflow"],
 )

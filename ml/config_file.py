@@ -74,3 +74,25 @@ def _build(cls: type[T], values: Any, where: str) -> T:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from exc
+
+
+def flat_params(config: Any) -> dict[str, object]:
+    """A use case's config dataclass as flat ``name -> value`` pairs for
+    ``mlflow.log_params``; a nested section (``xgboost``) becomes ``xgboost.<field>``."""
+    flat: dict[str, object] = {}
+    for key, value in dataclasses.asdict(config).items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def check_split_fractions(holdout_fraction: float, calibration_fraction: float) -> None:
+    """The time-ordered split's two shares, each strictly between 0 and 1.
+
+    Raises:
+        ValueError: either is outside (0, 1).
+    """
+    if not 0 < holdout_fraction < 1 or not 0 < calibration_fraction < 1:
+        raise ValueError("holdout_fraction and calibration_fraction must be in (0, 1)")

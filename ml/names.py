@@ -38,6 +38,9 @@ PUBLISHED_WAREHOUSE_URI = "duckdb://warehouse/published"
 LEAD_SCORES_URI = "duckdb://warehouse/ml/lead_scores"
 REVENUE_FORECASTS_URI = "duckdb://warehouse/ml/revenue_forecasts"
 OPPORTUNITY_SCORES_URI = "duckdb://warehouse/ml/opportunity_scores"
+# Tonight's deal scores are written (before the night is published): the forecast,
+# which weighs the open pipeline with them, waits for it.
+OPPORTUNITY_SCORES_WRITTEN_URI = "duckdb://warehouse/ml/opportunity_scores/written"
 # Emitted by whatever asks for a new lead model (a drift alert, a person): the
 # on-demand training DAG is scheduled on it.
 LEAD_MODEL_RETRAINING_REQUESTED_URI = f"mlflow://models/{LEAD_SCORING}/retraining_requested"

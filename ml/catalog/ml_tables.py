@@ -108,4 +108,23 @@ OPPORTUNITY_SCORES = Table(
     suite="ml.opportunity_scores",
 )  # fmt: skip
 
-ML_TABLES = (LEAD_SCORES, REVENUE_FORECASTS, OPPORTUNITY_SCORES)
+OPPORTUNITY_SCORE_HISTORY = Table(
+    "ml.opportunity_score_history",
+    "The deal model's out-of-sample win probabilities: each training's time-ordered "
+    "holdout snapshots (deals it never fitted on), one row per deal per as-of date. The "
+    "forecast backtest weighs the open pipeline with them against the stage win rates. "
+    "Re-training a date replaces its rows.",
+    columns(
+        ("training_date", "date", "The business date of the training that predicted."),
+        ("model_version", "varchar", "The version that training registered."),
+        ("opportunity_id", "varchar", "The opportunity (marts.opportunity_features)."),
+        ("as_of_date", "date", "The snapshot's as-of date: its features are "
+         "marts.opportunity_features at that date."),
+        ("win_probability", "double", "The candidate's calibrated win probability, fitted "
+         "and calibrated on older deals only."),
+    ),
+    grain=("training_date", "opportunity_id", "as_of_date"),
+    partition_by=("training_date",),
+)  # fmt: skip
+
+ML_TABLES = (LEAD_SCORES, REVENUE_FORECASTS, OPPORTUNITY_SCORES, OPPORTUNITY_SCORE_HISTORY)

@@ -51,6 +51,27 @@ def pipeline_forecast(
     rate where given. ``series`` names the rep segments (reps without their own series
     go to ``rep:other``); without it every rep is its own segment.
     """
+    deals = deal_values(opportunities, stage_history, forecast_date, config, win_probability)
+    deals["region"] = "region:" + deals["region"]
+    deals["product"] = "product:" + deals["product"]
+    deals["rep"] = [
+        series.rep_segment(r) if series is not None else f"rep:{r}" for r in deals["owner_rep_id"]
+    ]
+    frames = [_by_period(deals, grain, forecast_date, config, series) for grain in GRAINS]
+    return pd.concat(frames, ignore_index=True)[PIPELINE_COLUMNS]
+
+
+def deal_values(
+    opportunities: pd.DataFrame,
+    stage_history: pd.DataFrame,
+    forecast_date: date,
+    config: ForecastConfig,
+    win_probability: pd.Series | None = None,
+) -> pd.DataFrame:
+    """One row per deal open at the end of ``forecast_date`` (index ``opportunity_id``):
+    ``amount`` then, ``probability`` (``win_probability`` where given, else its stage's
+    win rate), ``value`` (their product), expected ``close`` (NaT: stale, left out of
+    every period), ``region``, ``product``, ``owner_rep_id``."""
     cutoff = pd.Timestamp(forecast_date) + pd.Timedelta(days=1)
     opps = opportunities.set_index("opportunity_id")
     closed_stages = set(opps.loc[opps["is_closed"].fillna(False).astype(bool), "stage"])
@@ -67,18 +88,18 @@ def pipeline_forecast(
     durations = _won_durations(opps, history, closed_stages, cutoff)
     remaining = _remaining_days(open_now["stage"], open_now["days_in_stage"], durations)
     inferred = pd.Timestamp(forecast_date) + pd.to_timedelta(remaining, unit="D")
-    expected_close = open_now["close_date"].where(open_now["close_date"].notna(), inferred)
-    deals = pd.DataFrame(
-        {"value": open_now["amount"].fillna(0.0) * probability.clip(0, 1), "close": expected_close}
+    amount = open_now["amount"].fillna(0.0)
+    return pd.DataFrame(
+        {
+            "amount": amount,
+            "probability": probability.clip(0, 1),
+            "value": amount * probability.clip(0, 1),
+            "close": open_now["close_date"].where(open_now["close_date"].notna(), inferred),
+            "region": open_now["region"],
+            "product": open_now["product"],
+            "owner_rep_id": open_now["owner_rep_id"],
+        }
     )
-    deals["region"] = "region:" + open_now["region"]
-    deals["product"] = "product:" + open_now["product"]
-    deals["rep"] = [
-        series.rep_segment(r) if series is not None else f"rep:{r}"
-        for r in open_now["owner_rep_id"]
-    ]
-    frames = [_by_period(deals, grain, forecast_date, config, series) for grain in GRAINS]
-    return pd.concat(frames, ignore_index=True)[PIPELINE_COLUMNS]
 
 
 def _stage_win_rates(

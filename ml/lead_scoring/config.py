@@ -7,9 +7,10 @@ MLflow as a parameter of the training run.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ml.config_file import check_split_fractions, flat_params
 from ml.modelling.params import LogisticParams, XGBoostParams
 
 if TYPE_CHECKING:
@@ -82,20 +83,13 @@ class LeadScoringConfig:
             )
         if self.stale_after_days < 1:
             raise ValueError(f"stale_after_days must be at least 1, got {self.stale_after_days}")
-        if not 0 < self.holdout_fraction < 1 or not 0 < self.calibration_fraction < 1:
-            raise ValueError("holdout_fraction and calibration_fraction must be in (0, 1)")
+        check_split_fractions(self.holdout_fraction, self.calibration_fraction)
         if self.label_window_days < 1:
             raise ValueError(f"label_window_days must be at least 1, got {self.label_window_days}")
 
     def as_params(self) -> dict[str, object]:
         """Flat ``section.name -> value`` pairs for ``mlflow.log_params``."""
-        flat: dict[str, object] = {}
-        for key, value in asdict(self).items():
-            if isinstance(value, dict):
-                flat.update({f"{key}.{k}": v for k, v in value.items()})
-            else:
-                flat[key] = value
-        return flat
+        return flat_params(self)
 
 
 SECTION = "lead_scoring"

@@ -8,7 +8,8 @@ lead scoring knows lives here, as pure functions on frames:
   before then (not a negative); a score date is judged only when every one of its
   leads has a known label (:func:`realised_lead_performance`);
 - which holdout AUC the realised AUC is compared with (:func:`promotion_auc`);
-- the night's measurements, verdict and run row (:func:`assess_night`).
+- the night's measurements, verdict and run row are the shared
+  :mod:`ml.monitoring.night` (:func:`assess_night`, :func:`run_row`, re-exported here).
 
 The step that reads the warehouse and MLflow and writes ``monitoring.*`` is
 ``ml.lead_scoring.steps.monitor_lead_model``.
@@ -17,23 +18,11 @@ The step that reads the warehouse and MLflow and writes ``monitoring.*`` is
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from ml.monitoring import (
-    PREDICTION,
-    DriftConfig,
-    DriftResult,
-    RetrainDecision,
-    decide_retraining,
-    measure_data_drift,
-    measure_prediction_drift,
-    realised_classification_performance,
-)
+from ml.monitoring import realised_classification_performance
+from ml.monitoring.night import NightAssessment, assess_night, run_row, with_versions
 
 SCORE_COLUMNS = ("lead_id", "score_date", "conversion_probability")
 OUTCOME_COLUMNS = ("lead_id", "created_at", "converted_at")
@@ -96,13 +85,10 @@ def performance_history(
     if scores.empty:
         return pd.DataFrame()
     realised = realised_lead_performance(scores, outcomes, window, business_date)
-    versions = scores.groupby("score_date")["model_version"].agg(lambda v: ",".join(sorted(set(v))))
-    return realised.assign(
-        model_name=model_name,
-        model_version=realised["score_date"].map(versions),
-        evaluated_on=business_date,
+    return with_versions(
+        realised, scores, model_name=model_name, evaluated_on=business_date,
         label_window_days=window,
-    )
+    )  # fmt: skip
 
 
 def promotion_auc(tags: dict[str, str]) -> float | None:
@@ -112,102 +98,14 @@ def promotion_auc(tags: dict[str, str]) -> float | None:
     return _float(tags.get("holdout_auc_scored_population") or tags.get("holdout_auc"))
 
 
-@dataclass(frozen=True)
-class NightAssessment:
-    """Tonight's drift of the champion, and what it asks for."""
-
-    data: DriftResult
-    prediction: DriftResult
-    decision: RetrainDecision
-    realised: pd.Series | None  # the latest matured score date's performance row
-
-    @property
-    def drift_rows(self) -> pd.DataFrame:
-        """One row per feature and one for the predictions (``monitoring.drift``)."""
-        return pd.concat([self.data.rows, self.prediction.rows], ignore_index=True)
-
-    @property
-    def summary(self) -> str:
-        """The report's one line: what drifted, the prediction drift and the verdict."""
-        data, prediction = self.data, self.prediction
-        drifted = list(data.rows.loc[data.rows["drifted"], "feature"])
-        named = f" ({', '.join(drifted)})" if drifted else ""
-        psi = float(prediction.rows["drift_score"].iloc[0])
-        return (
-            f"{len(drifted)} of {len(data.rows)} features drifted{named}; prediction drift "
-            f"{psi:.3f} ({'drifted' if prediction.drifted else 'within threshold'}). "
-            f"Verdict: {self.decision.summary}"
-        )
-
-
-def assess_night(
-    reference: pd.DataFrame,
-    inputs: pd.DataFrame,
-    tonight: pd.Series,
-    *,
-    features: Sequence[str],
-    numeric: Collection[str],
-    performance: pd.DataFrame,
-    promotion: float | None,
-    last_retrained: dt.date | None,
-    business_date: dt.date,
-    config: DriftConfig,
-) -> NightAssessment:
-    """Compare tonight with the champion's reference and decide whether to retrain.
-
-    Takes the reference sample (features plus ``prediction``), tonight's model inputs
-    and tonight's probabilities, the model's feature columns (``numeric``: those compared
-    as numbers), the realised performance history (:func:`performance_history`), the
-    champion's :func:`promotion_auc`, the last run date that requested a retraining, and
-    the thresholds. Returns the data and prediction drift and the verdict.
-
-    Raises:
-        ValueError: as :func:`ml.monitoring.measure_data_drift` and
-            :func:`ml.monitoring.decide_retraining`.
-    """
-    data = measure_data_drift(
-        reference.drop(columns=PREDICTION), inputs, features, config, numeric=numeric
-    )
-    prediction = measure_prediction_drift(reference[PREDICTION], tonight, config)
-    realised = performance.iloc[-1] if not performance.empty else None
-    decision = decide_retraining(
-        share_drifted=data.share_drifted,
-        prediction_drifted=prediction.drifted,
-        realised_auc=None if realised is None else float(realised["roc_auc"]),
-        promotion_auc=promotion,
-        last_retrained=last_retrained,
-        run_date=business_date,
-        config=config,
-        drifted_features=list(data.rows.loc[data.rows["drifted"], "feature"]),
-    )
-    return NightAssessment(data, prediction, decision, realised)
-
-
-def run_row(
-    night: NightAssessment, promotion: float | None, report: Path, config: DriftConfig
-) -> dict[str, Any]:
-    """The ``monitoring.drift_runs`` columns a compared night fills in."""
-    data, prediction, decision, realised = (
-        night.data,
-        night.prediction,
-        night.decision,
-        night.realised,
-    )
-    return {
-        "features": len(data.rows),
-        "drifted_features": int(data.rows["drifted"].sum()),
-        "share_drifted": data.share_drifted,
-        "share_threshold": config.share_drifted_features,
-        "prediction_drift_score": float(prediction.rows["drift_score"].iloc[0]),
-        "prediction_drifted": prediction.drifted,
-        "realised_auc": None if realised is None else float(realised["roc_auc"]),
-        "realised_score_date": None if realised is None else realised["score_date"],
-        "promotion_auc": promotion,
-        "alerts": "; ".join(decision.alerts) or None,
-        "retraining_requested": decision.retrain,
-        "suppressed_by_cooldown": decision.suppressed_by_cooldown,
-        "report_path": str(report),
-    }
+__all__ = [
+    "NightAssessment",
+    "assess_night",
+    "performance_history",
+    "promotion_auc",
+    "realised_lead_performance",
+    "run_row",
+]
 
 
 def _float(text: str | None) -> float | None:

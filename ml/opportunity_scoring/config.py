@@ -7,9 +7,10 @@ time-ordered 20% holdout. Every field is logged to MLflow as a training paramete
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ml.config_file import check_split_fractions, flat_params
 from ml.modelling.params import LogisticParams, XGBoostParams
 
 if TYPE_CHECKING:
@@ -56,20 +57,13 @@ class OpportunityScoringConfig:
                 "min_won_deals and min_lost_deals must be at least 1, got "
                 f"{self.min_won_deals} and {self.min_lost_deals}"
             )
-        if not 0 < self.holdout_fraction < 1 or not 0 < self.calibration_fraction < 1:
-            raise ValueError("holdout_fraction and calibration_fraction must be in (0, 1)")
+        check_split_fractions(self.holdout_fraction, self.calibration_fraction)
         if self.maturity_days < 0:
             raise ValueError(f"maturity_days must be 0 or more, got {self.maturity_days}")
 
     def as_params(self) -> dict[str, object]:
         """Flat ``section.name -> value`` pairs for ``mlflow.log_params``."""
-        flat: dict[str, object] = {}
-        for key, value in asdict(self).items():
-            if isinstance(value, dict):
-                flat.update({f"{key}.{k}": v for k, v in value.items()})
-            else:
-                flat[key] = value
-        return flat
+        return flat_params(self)
 
 
 SECTION = "opportunity_scoring"
@@ -82,3 +76,7 @@ def opportunity_scoring_config(settings: Settings) -> OpportunityScoringConfig:
         ml.config_file.ConfigError: the file is invalid.
     """
     return settings.section(SECTION, OpportunityScoringConfig)
+
+
+# What a step says when the section switches deal scoring off.
+SWITCHED_OFF = "switched off (opportunity_scoring.enabled is false)"

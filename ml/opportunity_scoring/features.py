@@ -35,7 +35,11 @@ NUMERIC = (
     "account_days_since_last_activity", "owner_closed_deals", "owner_win_rate",
     "account_employees",
 )  # fmt: skip
-CATEGORICAL = ("stage", "product", "region", "account_industry")
+CATEGORICAL = ("stage", "product", "region", "account_industry", "close_quarter")
+# Derived from the snapshot's own close date (point in time): deals due in a strong
+# quarter win more often, and the mix of quarters moves with the calendar, so without it
+# a model calibrated on one season is off on the next (docs/deal-scoring.md).
+CLOSE_QUARTER = "close_quarter"
 # The columns a night's open deals must carry besides the features.
 IDENTITY = ("opportunity_id", "as_of_date", "created_at", "close_date")
 
@@ -63,6 +67,7 @@ READABLE_NAMES = {
     "product": "Product",
     "region": "Region",
     "account_industry": "Industry",
+    "close_quarter": "Quarter of the close date",
 }
 
 
@@ -70,6 +75,16 @@ def readable_name(feature: str) -> str:
     """A deal feature in words a rep understands (``days_to_close_date`` -> "Days to the
     close date")."""
     return READABLE_NAMES.get(feature, feature.replace("_", " ").capitalize())
+
+
+def with_close_quarter(features: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with ``close_quarter`` ("Q1".."Q4", null without a close date) from
+    each row's ``close_date``; unchanged when there is no ``close_date`` column."""
+    if "close_date" not in features.columns:
+        return features
+    quarter = pd.to_datetime(features["close_date"]).dt.quarter
+    return features.assign(**{CLOSE_QUARTER: ("Q" + quarter.astype("Int64").astype(str)).where(
+        quarter.notna(), None)})  # fmt: skip
 
 
 def deal_spec(
@@ -80,6 +95,7 @@ def deal_spec(
     Raises:
         ValueError: the frame carries none of the deal features.
     """
+    features = with_close_quarter(features)
     numeric = tuple(c for c in NUMERIC if c in features.columns and c not in leakage)
     categorical = tuple(c for c in CATEGORICAL if c in features.columns and c not in leakage)
     if not numeric and not categorical:
@@ -97,7 +113,7 @@ def model_inputs(features: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     Raises:
         KeyError: a column the model was trained on is missing (the mart changed shape).
     """
-    return generic_model_inputs(features, spec, SOURCE)
+    return generic_model_inputs(with_close_quarter(features), spec, SOURCE)
 
 
 def labelled_snapshots(

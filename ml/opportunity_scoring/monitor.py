@@ -4,30 +4,21 @@
   open is censored, left out (counted in ``rows_excluded``), never a loss. A score date
   is judged once it is ``maturity_days`` old, so most of its deals have closed
   (:func:`realised_deal_performance`);
-- the night's drift and verdict (:func:`assess_night`), with the same retraining
-  trigger as every model (:func:`ml.monitoring.decide_retraining`).
+- the night's drift, verdict and ``drift_runs`` row are the shared
+  :mod:`ml.monitoring.night` (:func:`assess_night`, :func:`run_row`), with the same
+  retraining trigger as every model (:func:`ml.monitoring.decide_retraining`).
 
-The step that reads and writes is ``ml.opportunity_scoring.steps.monitor_deal_model``.
+The step that reads and writes is ``ml.opportunity_scoring.steps.monitor.monitor_deal_model``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
-from ml.monitoring import (
-    PREDICTION,
-    DriftConfig,
-    DriftResult,
-    RetrainDecision,
-    decide_retraining,
-    measure_data_drift,
-    measure_prediction_drift,
-    realised_classification_performance,
-)
+from ml.monitoring import realised_classification_performance
+from ml.monitoring.night import NightAssessment, assess_night, run_row, with_versions
 
 SCORE_COLUMNS = ("opportunity_id", "score_date", "win_probability")
 OUTCOME_COLUMNS = ("opportunity_id", "outcome", "closed_on")
@@ -72,52 +63,23 @@ def realised_deal_performance(
     )
 
 
-@dataclass(frozen=True)
-class NightAssessment:
-    """Tonight's drift of the deal champion, and what it asks for."""
-
-    data: DriftResult
-    prediction: DriftResult
-    decision: RetrainDecision
-
-    @property
-    def drift_rows(self) -> pd.DataFrame:
-        return pd.concat([self.data.rows, self.prediction.rows], ignore_index=True)
-
-
-def assess_night(
-    reference: pd.DataFrame,
-    inputs: pd.DataFrame,
-    tonight: pd.Series,
-    *,
-    features: Sequence[str],
-    numeric: Collection[str],
-    performance: pd.DataFrame,
-    promotion_auc: float | None,
-    last_retrained: dt.date | None,
+def performance_history(
+    scores: pd.DataFrame,
+    outcomes: pd.DataFrame,
     business_date: dt.date,
-    config: DriftConfig,
-) -> NightAssessment:
-    """Compare tonight's open deals and win probabilities with the champion's reference
-    sample, and decide whether to retrain.
+    maturity_days: int,
+    model_name: str,
+) -> pd.DataFrame:
+    """``monitoring.model_performance`` rows: :func:`realised_deal_performance` of every
+    judged score date with the version(s) that scored it. Empty without scores."""
+    if scores.empty:
+        return pd.DataFrame()
+    realised = realised_deal_performance(scores, outcomes, business_date, maturity_days)
+    return with_versions(
+        realised, scores, model_name=model_name, evaluated_on=business_date,
+        label_window_days=maturity_days,
+    )  # fmt: skip
 
-    Raises:
-        ValueError: as :func:`ml.monitoring.measure_data_drift` and
-            :func:`ml.monitoring.decide_retraining`.
-    """
-    data = measure_data_drift(
-        reference.drop(columns=PREDICTION), inputs, features, config, numeric=numeric
-    )
-    prediction = measure_prediction_drift(reference[PREDICTION], tonight, config)
-    realised = performance.iloc[-1] if not performance.empty else None
-    decision = decide_retraining(
-        share_drifted=data.share_drifted,
-        prediction_drifted=prediction.drifted,
-        realised_auc=None if realised is None else float(realised["roc_auc"]),
-        promotion_auc=promotion_auc,
-        last_retrained=last_retrained,
-        run_date=business_date,
-        config=config,
-        drifted_features=list(data.rows.loc[data.rows["drifted"], "feature"]),
-    )
-    return NightAssessment(data, prediction, decision)
+
+__all__ = ["NightAssessment", "assess_night", "performance_history",
+           "realised_deal_performance", "run_row"]  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -190,3 +191,36 @@ def fit_slip(
     model = fit_logistic(inputs.iloc[fit_at], y[fit_at], spec, config.logistic)
     model.calibrate(inputs.iloc[split.holdout], y[split.holdout])
     return model
+
+
+def insufficient(won: int, lost: int, config: OpportunityScoringConfig) -> str | None:
+    """Why there is too little data for a model (Einstein's minimum), or None."""
+    if won >= config.min_won_deals and lost >= config.min_lost_deals:
+        return None
+    return (
+        f"insufficient data: {won} won and {lost} lost mature deals "
+        f"({config.min_won_deals} won and {config.min_lost_deals} lost needed); "
+        "scoring with stage win rates"
+    )
+
+
+def holdout_predictions(
+    holdout: pd.DataFrame, probability: np.ndarray, training_date: date, version: str
+) -> pd.DataFrame:
+    """The ``ml.opportunity_score_history`` rows of one training: each holdout snapshot's
+    out-of-sample win probability (the model never fitted nor calibrated on its deal).
+
+    Raises:
+        ValueError: ``probability`` does not have one value per holdout snapshot.
+    """
+    if len(probability) != len(holdout):
+        raise ValueError(f"{len(probability)} probabilities for {len(holdout)} holdout snapshots")
+    return pd.DataFrame(
+        {
+            "training_date": training_date,
+            "model_version": str(version),
+            "opportunity_id": holdout["opportunity_id"].to_numpy(),
+            "as_of_date": pd.to_datetime(holdout["as_of_date"]).dt.date.to_numpy(),
+            "win_probability": np.asarray(probability, dtype=float),
+        }
+    )

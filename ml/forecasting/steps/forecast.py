@@ -22,6 +22,7 @@ from ml import names
 from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.forecasting.config import GRAINS, forecast_config
+from ml.forecasting.evaluate import DEAL_MODEL, STAGE_WIN_RATE
 from ml.forecasting.features import (
     SeriesSet,
     build_series,
@@ -42,6 +43,8 @@ from ml.warehouse.tables import table_exists
 log = logging.getLogger(__name__)
 
 MODEL_NAME = names.REVENUE_FORECAST
+# The version tag that says which win probabilities weigh the open pipeline.
+PIPELINE_METHOD_TAG = "existing_pipeline_method"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,6 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
         return _skipped(business_date, "switched off (forecasting.enabled is false)", settings)
     with duckdb.connect(str(settings.work_warehouse)) as con:
         inputs = read_inputs(con)
-        win_probability = read_win_probabilities(con, business_date)
     missing = missing_revenue_history(inputs["daily_revenue"], business_date)
     if missing is not None:
         return _skipped(business_date, missing, settings)
@@ -105,6 +107,13 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
             "no %s champion (%s): forecasting with challenger v%s", MODEL_NAME, trained, version
         )
     forecaster = load_forecaster(f"models:/{MODEL_NAME}/{version}")
+    # the open pipeline's weighting the version's backtest chose (train step)
+    method = client.get_model_version(MODEL_NAME, version).tags.get(PIPELINE_METHOD_TAG)
+    win_probability = None
+    if method == DEAL_MODEL:
+        with duckdb.connect(str(settings.work_warehouse)) as con:
+            win_probability = read_win_probabilities(con, business_date)
+    log.info("existing pipeline weighted by %s", method or STAGE_WIN_RATE)
     series = build_series(inputs["daily_revenue"], forecaster.config, as_of=business_date)
     covariates = {g: market_covariates(inputs["market_indicators_daily"], g) for g in GRAINS}
     pipeline = pipeline_forecast(
@@ -173,11 +182,14 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
 
 
 def read_win_probabilities(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.Series | None:
-    """Tonight's opportunity win probabilities, once ``ml.opportunity_scores`` exists."""
+    """Tonight's win probabilities from the deal model's champion (``scoring_method =
+    'model'`` rows of ``ml.opportunity_scores``); None without any (the stage win rates
+    of the open pipeline itself then weigh every deal)."""
     if not table_exists(con, "ml", "opportunity_scores"):
         return None
     frame = con.execute(
-        "select opportunity_id, win_probability from ml.opportunity_scores where score_date = ?",
+        "select opportunity_id, win_probability from ml.opportunity_scores "
+        "where score_date = ? and scoring_method = 'model'",
         [business_date],
     ).df()
     return frame.set_index("opportunity_id")["win_probability"] if len(frame) else None
@@ -188,3 +200,17 @@ def read_past_forecasts(con: duckdb.DuckDBPyConnection, before: date) -> pd.Data
     if not table_exists(con, "ml", "revenue_forecasts"):
         return pd.DataFrame()
     return con.execute("select * from ml.revenue_forecasts where forecast_date < ?", [before]).df()
+
+
+def read_score_history(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame:
+    """The deal model's out-of-sample win probabilities from its latest training on or
+    before ``business_date`` (``ml.opportunity_score_history``); empty without any."""
+    empty = pd.DataFrame(columns=["opportunity_id", "as_of_date", "win_probability"])
+    if not table_exists(con, "ml", "opportunity_score_history"):
+        return empty
+    return con.execute(
+        "select opportunity_id, as_of_date, win_probability from ml.opportunity_score_history "
+        "where training_date = (select max(training_date) from ml.opportunity_score_history "
+        "where training_date <= ?)",
+        [business_date],
+    ).df()

@@ -26,7 +26,12 @@ from ml.forecasting import (
     run_backtest,
 )
 from ml.forecasting.config import ForecastConfig, forecast_config
-from ml.forecasting.evaluate import choice_mase, forecast_gate, published_scores
+from ml.forecasting.evaluate import (
+    choice_mase,
+    choose_pipeline_method,
+    forecast_gate,
+    published_scores,
+)
 from ml.forecasting.models.forecaster import (
     ARTIFACT_KEY,
     MODEL_FILE,
@@ -136,6 +141,7 @@ def train_and_gate(
         version = _register(
             forecaster, series, inputs, business_date, trigger, published_mase, coverage
         )
+        _choose_pipeline_method(settings, inputs, business_date, config, version)
 
         def decide(champion: str | None) -> GateDecision:
             champion_mase = None
@@ -162,6 +168,37 @@ def train_and_gate(
     text = f"v{version} {verdict}: {decision.reason}"
     log.info("revenue forecast %s: %s", business_date, text)
     return TrainingOutcome(run.info.run_id, version, decision.promote, text)
+
+
+def _choose_pipeline_method(
+    settings: Settings,
+    inputs: dict[str, pd.DataFrame],
+    business_date: date,
+    config: ForecastConfig,
+    version: str,
+) -> None:
+    """Backtest the open pipeline's weighting (stage win rates against the deal model's
+    out-of-sample probabilities, :func:`ml.forecasting.evaluate.choose_pipeline_method`),
+    log it on the active run and tag the version with the method its forecasts use."""
+    from ml.forecasting.steps.forecast import PIPELINE_METHOD_TAG, read_score_history
+
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        history = read_score_history(con, business_date)
+    choice = choose_pipeline_method(
+        inputs["opportunities"], inputs["opportunity_stage_history"], history, business_date,
+        config,
+    )  # fmt: skip
+    mlflow.log_param(PIPELINE_METHOD_TAG, choice.method)
+    mlflow.set_tag("existing_pipeline_reason", choice.reason)
+    metrics = {
+        "pipeline_backtest_origins": float(len(choice.origins)),
+        "pipeline_wape_stage_win_rate": choice.wape_stage_win_rate,
+        "pipeline_wape_deal_model": choice.wape_deal_model,
+    }
+    mlflow.log_metrics({k: v for k, v in metrics.items() if v == v})  # NaN: no origin
+    mlflow.log_text(choice.origins.to_csv(index=False), "backtest/existing_pipeline.csv")
+    tag_version(mlflow.MlflowClient(), MODEL_NAME, version, {PIPELINE_METHOD_TAG: choice.method})
+    log.info("existing pipeline for %s: %s (%s)", business_date, choice.method, choice.reason)
 
 
 def _register(forecaster, series, inputs, business_date, trigger, mase, coverage) -> str:

@@ -129,3 +129,58 @@ def test_deals_without_close_date_close_when_won_deals_of_their_stage_did(exact)
     when = AS_OF + pd.Timedelta(days=(64 + 61) / 2 - 16)
     week = when - pd.Timedelta(days=when.weekday())
     assert value(out, "total", "week", str(week)) == pytest.approx(2000 * 2 / 3)
+
+
+# The deal model's out-of-sample win probabilities of the deals open on AS_OF.
+MODEL_P = {"O4": 0.1, "O5": 0.2, "O6": 0.9, "O7": 0.3, "O8": 0.5}
+
+
+def score_history(origins: list[date]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(oid, origin, p) for origin in origins for oid, p in MODEL_P.items()],
+        columns=["opportunity_id", "as_of_date", "win_probability"],
+    )
+
+
+def test_pipeline_methods_are_judged_on_the_same_deals_and_origin(exact):
+    from ml.forecasting.evaluate import STAGE_WIN_RATE, choose_pipeline_method
+
+    opportunities, history = marts()
+    later = pd.Timestamp(AS_OF) + pd.Timedelta(days=100)  # past the 13-week horizon
+    choice = choose_pipeline_method(opportunities, history, score_history([AS_OF]), later, exact)
+    row = choice.origins.iloc[0]
+    # O7 is not created yet and O8 closes after the horizon: both left out of both
+    # methods; of O4-O6, O6 is the only one won within the horizon
+    assert row["deals"] == 3 and row["realised_won"] == 3000.0
+    # stage rates as of AS_OF: prospecting 2/3 (O1, O3 won; O2 lost), proposal 1/2
+    assert row["expected_stage_win_rate"] == pytest.approx(1000 * 0.5 + 2000 * 2 / 3 + 3000 * 0.5)
+    assert row["expected_deal_model"] == pytest.approx(1000 * 0.1 + 2000 * 0.2 + 3000 * 0.9)
+    assert choice.wape_stage_win_rate == pytest.approx(1000 / 3 / 3000)
+    assert choice.wape_deal_model == pytest.approx(200 / 3000)
+    # better, but on one origin only: the stage win rates stay, and it says why
+    assert choice.method == STAGE_WIN_RATE
+    assert choice.reason == (
+        "1 origin(s) with deal-model win probabilities (at least 4 needed): stage win rates kept"
+    )
+
+
+def test_the_deal_model_is_used_when_it_wins_on_enough_origins(exact):
+    from ml.forecasting.evaluate import DEAL_MODEL, choose_pipeline_method
+
+    opportunities, history = marts()
+    origins = [AS_OF - pd.Timedelta(days=k).to_pytimedelta() for k in range(4)]
+    later = pd.Timestamp(AS_OF) + pd.Timedelta(days=100)
+    choice = choose_pipeline_method(opportunities, history, score_history(origins), later, exact)
+    assert len(choice.origins) == 4
+    assert choice.method == DEAL_MODEL
+    assert choice.reason.startswith("WAPE over 4 origins: deal model 0.067, stage win rates 0.111")
+
+
+def test_an_origin_whose_horizon_has_not_passed_is_not_judged(exact):
+    from ml.forecasting.evaluate import STAGE_WIN_RATE, choose_pipeline_method
+
+    opportunities, history = marts()
+    soon = pd.Timestamp(AS_OF) + pd.Timedelta(days=30)
+    choice = choose_pipeline_method(opportunities, history, score_history([AS_OF]), soon, exact)
+    assert choice.origins.empty and choice.method == STAGE_WIN_RATE
+    assert choice.reason.startswith("0 origin(s)")

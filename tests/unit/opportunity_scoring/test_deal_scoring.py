@@ -34,9 +34,9 @@ from ml.opportunity_scoring.train import (
     close_timing,
     fit_stage_rates,
     fit_win_candidates,
+    insufficient,
     split_by_creation,
 )
-from ml.opportunity_scoring.training import insufficient
 
 TODAY = date(2024, 7, 1)
 
@@ -227,7 +227,8 @@ def test_both_candidates_fit_and_their_factors_add_up_to_the_probability():
     rows = synthetic_deals()
     spec = deal_spec(rows)
     assert spec.numeric == ("stage_index", "amount_in_default_currency", "activities_30d")
-    assert spec.categorical == ("stage",)
+    # the quarter of each snapshot's close date is derived, so it is a feature too
+    assert spec.categorical == ("stage", "close_quarter")
     config = OpportunityScoringConfig(min_won_deals=1, min_lost_deals=1)
     split = split_by_creation(rows, 0.25, 0.2)
     candidates = fit_win_candidates(rows, spec, split, config)
@@ -312,3 +313,44 @@ def test_the_configuration_refuses_a_zero_minimum():
 def test_a_deal_past_its_close_date_has_already_slipped():
     deals = pd.DataFrame({"close_date": pd.to_datetime(["2024-06-30", "2024-07-01", None])})
     assert list(with_overdue_slipped(deals, np.array([0.2, 0.2, 0.2]), TODAY)) == [1.0, 0.2, 0.2]
+
+
+def test_close_quarter_comes_from_each_snapshots_own_close_date():
+    from ml.opportunity_scoring.features import deal_spec, with_close_quarter
+
+    frame = pd.DataFrame(
+        {
+            "close_date": pd.to_datetime(
+                ["2025-01-31", "2025-03-31", "2025-04-01", None, "2025-12-31"] * 2
+            ),
+            "stage": ["prospecting"] * 10,
+        }
+    )
+    out = with_close_quarter(frame)
+    assert list(out["close_quarter"][:5]) == ["Q1", "Q1", "Q2", None, "Q4"]
+    assert "close_quarter" in deal_spec(frame).categorical
+    assert with_close_quarter(frame.drop(columns="close_date")).equals(
+        frame.drop(columns="close_date")
+    )
+
+
+def test_holdout_predictions_are_the_score_history_rows_of_one_training():
+    from ml.catalog.ml_tables import OPPORTUNITY_SCORE_HISTORY
+    from ml.opportunity_scoring.train import holdout_predictions
+
+    holdout = pd.DataFrame(
+        {
+            "opportunity_id": [f"O{i // 2}" for i in range(10)],
+            "as_of_date": pd.to_datetime(["2025-06-01", "2025-06-08"] * 5),
+        }
+    )
+    p = np.linspace(0.05, 0.95, 10)
+    rows = holdout_predictions(holdout, p, date(2025, 12, 30), "7")
+    assert list(rows.columns) == OPPORTUNITY_SCORE_HISTORY.column_names
+    assert set(rows["training_date"]) == {date(2025, 12, 30)} and set(rows["model_version"]) == {
+        "7"
+    }
+    assert rows["as_of_date"].iloc[1] == date(2025, 6, 8)
+    np.testing.assert_allclose(rows["win_probability"], p)
+    with pytest.raises(ValueError, match="^9 probabilities for 10 holdout snapshots$"):
+        holdout_predictions(holdout, p[:9], date(2025, 12, 30), "7")
