@@ -23,6 +23,7 @@ from ml.opportunity_scoring import data
 from ml.opportunity_scoring.config import OpportunityScoringConfig
 from ml.opportunity_scoring.evaluate import HoldoutEvaluation, evaluate_holdout, lift_table
 from ml.opportunity_scoring.features import WON, deal_spec, model_inputs, sufficiency
+from ml.opportunity_scoring.plots import holdout_figures
 from ml.opportunity_scoring.pyfunc import ARTIFACT_KEY, pip_requirements
 from ml.opportunity_scoring.train import (
     DealModel,
@@ -38,7 +39,7 @@ from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import TrainingOutcome, clean_interrupted, gate_new_version, tag_version
 from ml.registry.provenance import code_version, data_fingerprint
 from ml.registry.pyfunc import log_joblib_model
-from ml.registry.tracking import use_experiment
+from ml.registry.tracking import log_figures, use_experiment
 from ml.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ def train_and_gate(
                 mlflow.log_metrics(_prefixed(judged[candidate.name].as_dict(), "holdout_"))
                 mlflow.log_text(lift_table(y, candidate.holdout_probability).to_csv(index=False),
                                 "lift_table.csv")  # fmt: skip
+                log_figures(
+                    holdout_figures(y, candidate.holdout_probability, stage_p, candidate.name)
+                )
         best = best_candidate(candidates)
         model = DealModel(
             win=best.model,
