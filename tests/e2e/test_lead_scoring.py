@@ -452,4 +452,7 @@ def test_models_list_promote_and_rollback_know_the_deal_model(night):
     )
     result = salespipe(home, "models", "train", "opportunity_scoring", "--date", "2024-07-18")
     assert result.returncode == 2
-    assert "invalid choice: 'opportunity_scoring' (choose from lead_scoring, " in result.stderr
+    assert result.stderr.endswith(
+        "argument use_case: invalid choice: 'opportunity_scoring' (choose from "
+        "'lead_scoring', 'revenue_forecast')\n"
+    )
