@@ -17,11 +17,13 @@ from ml import names
 from ml.cli.common import HelpFormatter, iso_date, log
 from ml.settings import Settings
 
-# use case -> (registered model, on-demand training DAG)
+# use case -> (registered model, on-demand training DAG; None: trained by its nightly DAG only)
 USE_CASES = {
     names.LEAD_SCORING: (names.LEAD_SCORING, names.LEAD_TRAINING_DAG),
     names.REVENUE_FORECAST: (names.REVENUE_FORECAST, names.REVENUE_TRAINING_DAG),
+    names.OPPORTUNITY_SCORING: (names.OPPORTUNITY_SCORING, None),
 }
+TRAINABLE = sorted(use_case for use_case, (_, dag) in USE_CASES.items() if dag is not None)
 
 
 class WarehouseBusyError(RuntimeError):
@@ -69,8 +71,13 @@ def add_parser(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     promote.add_argument("--version", required=True, help="the version number to promote")
     promote.add_argument("--reason", required=True, help="why; kept on the version and logged")
     promote.set_defaults(handler=_promote)
-    train = parser(actions, "train", "train now through Airflow (then the gate)")
-    train.add_argument("use_case", choices=sorted(USE_CASES), help=use_case_help)
+    train = parser(
+        actions,
+        "train",
+        "train now through Airflow (then the gate); the deal model trains in its nightly "
+        "run when due (docs/deal-scoring.md)",
+    )
+    train.add_argument("use_case", choices=TRAINABLE, help="which model: " + " or ".join(TRAINABLE))
     train.add_argument(
         "--date",
         type=iso_date,
@@ -96,7 +103,9 @@ def _list(args: argparse.Namespace, settings: Settings) -> None:
         return
     for version, aliases, tags in versions:
         quality = (
-            _lead_quality(tags)
+            _deal_quality(tags)
+            if "holdout_stage_rate_auc" in tags
+            else _lead_quality(tags)
             if "holdout_auc" in tags
             else f"MASE {tags.get('backtest_mase', '?')}  "
             f"80% cover {tags.get('backtest_coverage_80', '?')}"
@@ -127,6 +136,16 @@ def _lead_quality(tags: dict[str, str]) -> str:
     )
 
 
+def _deal_quality(tags: dict[str, str]) -> str:
+    """``AUC 0.7450 (stage win rates 0.6760)  ECE 0.1036  estimator logistic``: the deal
+    model's holdout figures against the stage win rates it replaces, on the same snapshots."""
+    return (
+        f"AUC {tags.get('holdout_auc', '?')} (stage win rates "
+        f"{tags.get('holdout_stage_rate_auc', '?')})  ECE {tags.get('holdout_ece', '?')}  "
+        f"estimator {tags.get('estimator', '?')}"
+    )
+
+
 def _rollback(args: argparse.Namespace, settings: Settings) -> None:
     from ml.cli.state import require_model_store
     from ml.registry.steps import republish_promotions, roll_back
@@ -148,8 +167,9 @@ def _promote(args: argparse.Namespace, settings: Settings) -> None:
     name = USE_CASES[args.use_case][0]
     with warehouse_lock_is_busy("Try again later."):
         old = promote(name, str(args.version), args.reason, getpass.getuser(), settings)
-    log.info("%s@champion moved from version %s to %s, approved by %s: %s",
-             name, old, args.version, getpass.getuser(), args.reason)  # fmt: skip
+    moved = f"moved from version {old} to" if old else "set (there was none) to version"
+    log.info("%s@champion %s %s, approved by %s: %s",
+             name, moved, args.version, getpass.getuser(), args.reason)  # fmt: skip
     if republish_promotions(settings):
         log.info("monitoring.model_promotions republished; the next run uses v%s.", args.version)
 

@@ -6,10 +6,14 @@ import argparse
 import dataclasses
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ml import names
 from ml.cli.common import UsageError, iso_date, log
 from ml.settings import Settings
+
+if TYPE_CHECKING:
+    from ml.warehouse.pipeline_summary import Waterfall, WeightedPeriod
 
 DEMO_LEADS = 5_000
 DEMO_DAYS = 730
@@ -138,7 +142,9 @@ def _print_warehouse(settings: Settings) -> None:
         log.info("  Runs, plots and aliases: salespipe models ui  (MLflow, %s)",
                  settings.mlflow_tracking_uri)  # fmt: skip
     _print_drift(night.drift, business_date)
-    _print_deals_at_risk(settings, business_date)
+    _print_deals_at_risk(night.deals_at_risk, business_date)
+    _print_waterfall(night.waterfall)
+    _print_weighted_pipeline(night.weighted_pipeline, business_date)
     _print_forecasts(night.forecast_totals, night.forecast_segments, business_date)
 
 
@@ -157,28 +163,11 @@ def _print_forecasts(rows: list[tuple] | None, segments: int, business_date: dat
                  f"{upper:,.0f}", f"{pipeline:,.0f}")  # fmt: skip
 
 
-def _print_deals_at_risk(settings: Settings, business_date: date, top: int = 5) -> None:
+def _print_deals_at_risk(rows: list[tuple] | None, business_date: date) -> None:
     """The open deals most at risk (highest slip probability, then amount) with the
-    factors that lower their win probability, from the published ml.opportunity_scores."""
+    factors that lower their win probability (ml.warehouse.pipeline_summary)."""
     import json
 
-    import duckdb
-
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        if not con.execute(
-            "select 1 from information_schema.tables "
-            "where table_schema = 'ml' and table_name = 'opportunity_scores'"
-        ).fetchall():
-            return
-        rows = con.execute(
-            "select s.opportunity_id, s.win_probability, s.slip_probability, s.scoring_method, "
-            "f.amount_in_default_currency, s.top_factors from ml.opportunity_scores s "
-            "join marts.opportunity_features f on f.opportunity_id = s.opportunity_id "
-            "and f.as_of_date = s.score_date where s.score_date = ? "
-            "order by s.slip_probability desc, f.amount_in_default_currency desc nulls last, "
-            "s.opportunity_id limit ?",
-            [business_date, top],
-        ).fetchall()
     if not rows:
         return
     log.info("")
@@ -192,6 +181,54 @@ def _print_deals_at_risk(settings: Settings, business_date: date, top: int = 5) 
         )
         log.info("  %s: slip %.0f%%, win %.0f%%, amount %s; against it: %s", deal, 100 * slip,
                  100 * win, f"{amount or 0:,.0f}", reasons)  # fmt: skip
+
+
+def _print_waterfall(waterfall: Waterfall | None) -> None:
+    """Last week's pipeline waterfall of the quarter holding the business date, and the
+    identity it satisfies (marts.pipeline_flow reconciles by construction)."""
+    if waterfall is None:
+        return
+    period = waterfall.period_start
+    quarter = f"{period.year}-Q{(period.month - 1) // 3 + 1}"
+    log.info("")
+    log.info("Pipeline waterfall for deals closing in %s, %s to %s (marts.pipeline_flow):",
+             quarter, waterfall.compared_with_date, waterfall.snapshot_date)  # fmt: skip
+    amount, deals = waterfall.start
+    log.info("  %-14s %16s  %5s deals", "start", f"{amount:,.2f}", f"{deals:,}")
+    for name, sign, amount, deals in waterfall.steps:
+        label = f"{'+' if sign > 0 else '-'} {name}"
+        log.info("  %-14s %16s  %5s deals", label, f"{amount:,.2f}", f"{deals:,}")
+    amount, deals = waterfall.end
+    log.info("  %-14s %16s  %5s deals", "= end", f"{amount:,.2f}", f"{deals:,}")
+    terms = " ".join(
+        f"{'+' if sign > 0 else '-'} {amount:,.2f}" for _, sign, amount, _ in waterfall.steps
+    )
+    check = (
+        "reconciles to the cent"
+        if abs(waterfall.difference) < 0.005
+        else f"off by {waterfall.difference:,.2f}"
+    )
+    log.info("  start + new + increases - decreases - won - lost - pushed out + pulled in = end:")
+    log.info("  %s %s = %s (%s)", f"{waterfall.start[0]:,.2f}", terms,
+             f"{waterfall.end[0]:,.2f}", check)  # fmt: skip
+    log.info("  (pushed out / pulled in: the close date moved out of / into the quarter)")
+
+
+def _print_weighted_pipeline(periods: list[WeightedPeriod] | None, business_date: date) -> None:
+    """Sum of amount x win probability of the open deals, by expected close month."""
+    if not periods:
+        return
+    log.info("")
+    log.info("Weighted pipeline on %s by expected close month (ml.opportunity_scores: "
+             "amount x win probability):", business_date)  # fmt: skip
+    for period in periods:
+        month = period.period_start.strftime("%Y-%m") if period.period_start else "no period"
+        log.info("  %-9s %16s of %16s in %5s deals", month, f"{period.expected_value:,.0f}",
+                 f"{period.amount:,.0f}", f"{period.deals:,}")  # fmt: skip
+    log.info("  %-9s %16s of %16s in %5s deals", "total",
+             f"{sum(p.expected_value for p in periods):,.0f}",
+             f"{sum(p.amount for p in periods):,.0f}",
+             f"{sum(p.deals for p in periods):,}")  # fmt: skip
 
 
 def _print_drift(run: tuple | None, business_date: date) -> None:

@@ -13,12 +13,13 @@ The mapping file (every scalar is read as text, exactly as written)::
     tables:
       leads:                       # a contract table (a list of such blocks: rows concatenated)
         files: [leads.csv]         # CSV or Parquet, relative to the mapping; concatenated
+        rows: {column: Type, in: [Lead]}        # keep only rows with these values (trimmed)
         join:                      # another file's columns, by key, as <file stem>.<column>
           - {file: won_deals.csv, on: mql_id, columns: [won_date]}
         missing: ["", "N/A", "Select", "-"]     # replaces the default for this table
         columns:                   # contract column -> where its value comes from
           lead_id: Lead ID                      # a source column
-          source: {constant: web}
+          source: {constant: web}               # {constant: ""}: left empty, on purpose
           updated_at: {column: Modified, fallback: [Created, {delivery_date: true}]}
           status:
             column: Lead Status
@@ -37,7 +38,8 @@ rewrites the values it lists; ``lookup`` replaces the value by another file's (a
 own ``value_map`` rewrites what it found); ``when_present`` replaces any value left by
 one text; the date or number format turns the value into ISO 8601 or ``1234.5``; the
 first non-null of the column and its ``fallback`` list wins. Rows whose key columns end
-up empty are left out. ``MappedExport.notes`` (and ``<out>/_mapping.json``) say what
+up empty are left out, and so are rows the block's ``rows`` filter does not keep (the
+notes count both). ``MappedExport.notes`` (and ``<out>/_mapping.json``) say what
 every such rule did. docs/mapping.md is the reference; examples/maven_crm/ is a worked
 example.
 """

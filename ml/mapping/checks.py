@@ -66,6 +66,8 @@ def _target_problems(table: str, spec: ColumnSpec, stages: tuple[str, ...]) -> l
     problems: list[Problem] = []
     for i, source in enumerate(spec.sources):
         where = spec.source_where(i)
+        if source.constant == "":
+            continue  # {constant: ""} leaves the column empty, on purpose (the notes say so)
         if source.constant is not None:
             if allowed is not None and source.constant not in allowed:
                 message = f"constant {source.constant!r} is not in {vocabulary}"
@@ -111,6 +113,9 @@ def file_problems(part: TablePart, files: SourceFiles) -> list[Problem]:
                 problems.append(_not_in_header(f"{join.where}.on", join.on, name, header))
         header = header + joined_names
         headers.append(header)
+        if part.rows is not None and part.rows.column not in header:
+            where = f"{part.rows.where}.column"
+            problems.append(_not_in_header(where, part.rows.column, name, header))
         for spec in part.columns:
             for i, source in enumerate(spec.sources):
                 if source.column and source.column not in header:

@@ -53,6 +53,14 @@ def file_notes(item: MappedFile) -> list[str]:
         f"left out of {part.table} ({key} is part of its key)"
         for key, n in item.dropped.items()
     ]
+    if item.filtered:
+        values = ", ".join(part.rows.values) if part.rows else ""
+        column = part.rows.column if part.rows else ""
+        notes.insert(
+            0,
+            f"{item.filtered:,} rows of {item.file} have a {column} other than {values}: "
+            f"left out of {part.table} by its rows filter",
+        )
     for spec in part.columns:
         levels = item.levels[spec.name]
         for k in range(1, len(spec.sources)):

@@ -22,6 +22,7 @@ from ml.mapping.spec import (
     ColumnSpec,
     MappingSpec,
     Problem,
+    RowFilter,
     TablePart,
     ValueFormat,
 )
@@ -29,6 +30,7 @@ from ml.mapping.spec import (
 TOP_KEYS = ("delivery_date", "missing", "formats", "stages", "tables")
 TABLE_KEYS = (
     "files",
+    "rows",
     "join",
     "final_state",
     "missing",
@@ -102,7 +104,33 @@ def _part(
             columns.append(with_table_format(column, table_format))
     leakage = texts(node.get("leakage", []), f"{where}.leakage", problems)
     final_state = _final_state(table, node.get("final_state"), f"{where}.final_state", problems)
-    return TablePart(table, files, tuple(columns), missing, leakage, where, joins, final_state)
+    rows = _rows(node.get("rows"), f"{where}.rows", problems)
+    return TablePart(
+        table, files, tuple(columns), missing, leakage, where, joins, final_state, rows
+    )
+
+
+def _rows(node: object, where: str, problems: list[Problem]) -> RowFilter | None:
+    """``rows: {column: deal_stage, in: [Won, Lost]}``: keep only the rows with one of
+    those values (trimmed, compared exactly) in that source column."""
+    if node is None:
+        return None
+    shape = "expected {column: <source column>, in: [<value>, ...]}"
+    if not isinstance(node, dict):
+        problems.append(Problem(where, shape))
+        return None
+    if unknown_keys(node, ("column", "in"), where, problems):
+        return None
+    column = node.get("column")
+    values = node.get("in")
+    values = values if isinstance(values, list) else [values] if values is not None else []
+    if not isinstance(column, str) or not column or not values:
+        problems.append(Problem(where, shape))
+        return None
+    if not all(isinstance(v, str) for v in values):
+        problems.append(Problem(f"{where}.in", "expected a text value or a list of text values"))
+        return None
+    return RowFilter(column, tuple(v.strip() for v in values), where)
 
 
 def _final_state(table: str, node: object, where: str, problems: list[Problem]) -> bool:

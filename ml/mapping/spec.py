@@ -139,6 +139,16 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class RowFilter:
+    """Keep only the rows whose ``column`` (trimmed) is one of ``values``; the rest are
+    left out of the table block (and counted in the notes)."""
+
+    column: str
+    values: tuple[str, ...]
+    where: str
+
+
+@dataclass(frozen=True)
 class TablePart:
     """One block of a table's mapping: rows of ``files`` mapped by ``columns``."""
 
@@ -151,6 +161,7 @@ class TablePart:
     joins: tuple[Join, ...] = ()
     # Each row is a lead as it ended (an export of outcomes), not a change of it.
     final_state: bool = False
+    rows: RowFilter | None = None  # None: every row of the files
 
     def column(self, name: str) -> ColumnSpec | None:
         return next((c for c in self.columns if c.name == name), None)

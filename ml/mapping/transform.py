@@ -38,7 +38,8 @@ class MappedFile:
     ``frame`` holds the block's columns for the rows kept, indexed by source row number;
     ``levels[column][i]`` says which of the column's sources gave row i its value (-1:
     none did); ``dropped`` counts rows left out per key column that was empty;
-    ``source`` holds the kept rows' source text and ``context`` what they were mapped with.
+    ``source`` holds the kept rows' source text and ``context`` what they were mapped with;
+    ``filtered`` counts the rows the block's ``rows`` filter left out.
     """
 
     part: TablePart
@@ -48,6 +49,7 @@ class MappedFile:
     source: pd.DataFrame
     dropped: Mapping[str, int]
     context: Context
+    filtered: int = 0
 
 
 def clean(values: pd.Series, missing: tuple[str, ...]) -> pd.Series:
@@ -146,7 +148,12 @@ def column_values(
 
 
 def map_file(part: TablePart, file: str, frame: pd.DataFrame, ctx: Context) -> MappedFile:
-    """Map one source file through one table block; rows with an empty key are left out."""
+    """Map one source file through one table block; rows the block's ``rows`` filter
+    does not keep, and rows with an empty key, are left out."""
+    filtered = 0
+    if part.rows is not None:
+        kept = frame[part.rows.column].str.strip().isin(part.rows.values).to_numpy()
+        filtered, frame = int((~kept).sum()), frame[kept]
     values: dict[str, pd.Series] = {}
     levels: dict[str, np.ndarray] = {}
     for spec in part.columns:
@@ -168,6 +175,7 @@ def map_file(part: TablePart, file: str, frame: pd.DataFrame, ctx: Context) -> M
         frame[keep],
         dropped,
         ctx,
+        filtered,
     )
 
 

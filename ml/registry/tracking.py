@@ -52,3 +52,14 @@ def use_experiment(settings: Settings, name: str) -> str:
             client.set_experiment_tag(experiment_id, EXPERIMENT_KIND, MACHINE_LEARNING)
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def log_figures(figures: dict, folder: str = "plots") -> None:
+    """Log each matplotlib figure of ``figures`` (file name -> figure) into ``folder`` of
+    the active MLflow run, then close it (a training makes many)."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    for name, figure in figures.items():
+        mlflow.log_figure(figure, f"{folder}/{name}")
+        plt.close(figure)

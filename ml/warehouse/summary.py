@@ -14,6 +14,13 @@ from pathlib import Path
 import duckdb
 
 from ml import names
+from ml.warehouse.pipeline_summary import (
+    Waterfall,
+    WeightedPeriod,
+    read_deals_at_risk,
+    read_waterfall,
+    read_weighted_pipeline,
+)
 from ml.warehouse.runs import skipped_stage_lines
 
 
@@ -29,6 +36,10 @@ class NightSummary:
     drift: tuple | None  # the lead model's monitoring.drift_runs row of the night
     forecast_totals: list[tuple] | None  # per grain: sums of the 'total' segment
     forecast_segments: int
+    # the deal part (ml.warehouse.pipeline_summary); None: the night has no such table
+    deals_at_risk: list[tuple] | None = None
+    waterfall: Waterfall | None = None
+    weighted_pipeline: list[WeightedPeriod] | None = None
 
 
 def read_night_summary(published: Path) -> NightSummary:
@@ -77,9 +88,12 @@ def read_night_summary(published: Path) -> NightSummary:
             [business_date],
         )
         skipped = skipped_stage_lines(con, business_date)
+        deals_at_risk = read_deals_at_risk(con, business_date)
+        waterfall = read_waterfall(con, business_date)
+        weighted = read_weighted_pipeline(con, business_date)
     return NightSummary(
         business_date, table_rows, run, skipped, lead_grades, drift, forecast_totals,
-        segments[0] if segments else 0,
+        segments[0] if segments else 0, deals_at_risk, waterfall, weighted,
     )  # fmt: skip
 
 

@@ -381,3 +381,78 @@ def test_deal_monitoring_recorded_the_night(night):
         [BUSINESS_DATE],
     )
     assert runs == [(1,)]
+
+
+def test_the_deal_candidates_log_their_plots(night):
+    home, _ = night
+    client = client_for(home)
+    experiment = client.get_experiment_by_name("opportunity_scoring")
+    runs = client.search_runs([experiment.experiment_id])
+    candidates = [r for r in runs if r.data.params.get("estimator")]
+    assert {r.data.params["estimator"] for r in candidates} == {"logistic_regression", "xgboost"}
+    for run in candidates:
+        plots = {f.path for f in client.list_artifacts(run.info.run_id, "plots")}
+        assert plots == {
+            "plots/calibration.png", "plots/lift.png", "plots/roc_vs_stage_rates.png",
+        }  # fmt: skip
+
+
+def test_the_run_summary_shows_last_weeks_waterfall_and_the_weighted_pipeline(night):
+    home, out = night
+    # the quarter holding the night (2024-07-18): Q3, the week from 2024-07-11
+    assert "Pipeline waterfall for deals closing in 2024-Q3, 2024-07-11 to 2024-07-18" in out
+    (start, end), = published(
+        home, "select sum(start_amount), sum(end_amount) from marts.pipeline_flow where "
+        "snapshot_date = ? and comparison = 'week' and grain = 'quarter' "
+        "and period_start = date '2024-07-01'", [BUSINESS_DATE],
+    )  # fmt: skip
+    identity = re.search(r"\n  ([\d,.]+) [-+] .* = ([\d,.]+) \(reconciles to the cent\)\n", out)
+    assert identity, out
+    assert identity.groups() == (f"{start:,.2f}", f"{end:,.2f}")
+    (weighted, deals), = published(
+        home, "select sum(expected_value), count(*) from ml.opportunity_scores "
+        "where score_date = ?", [BUSINESS_DATE],
+    )  # fmt: skip
+    total = re.search(r"\n  total\s+([\d,]+) of\s+[\d,]+ in\s+([\d,]+) deals\n", out)
+    assert total, out
+    assert total.groups() == (f"{weighted:,.0f}", f"{deals:,}")
+
+
+def test_models_list_promote_and_rollback_know_the_deal_model(night):
+    home, _ = night
+    out = ok(salespipe(home, "models", "list", "opportunity_scoring"))
+    # on this night v1 failed its gate (docs/deal-scoring.md): challenger, with its figures
+    assert re.search(
+        r"opportunity_scoring v1\s+challenger\s+AUC 0\.\d{4} \(stage win rates 0\.\d{4}\)"
+        r"  ECE 0\.\d{4}  estimator \w+",
+        out,
+    ), out
+    out = ok(salespipe(home, "models", "promote", "opportunity_scoring", "--version", "1",
+                       "--reason", "reviewed the lift table"))  # fmt: skip
+    assert "opportunity_scoring@champion set (there was none) to version 1, approved by " in out
+    client = client_for(home)
+    assert str(client.get_model_version_by_alias("opportunity_scoring", "champion").version) == "1"
+    settings = load_settings({"SALESPIPE_HOME": str(home)})
+    run_dag_for_date(
+        settings, "nightly_opportunity_scoring", BUSINESS_DATE,
+        log_file=home / "logs" / "rescore_deals.log",
+        conf={"business_date": BUSINESS_DATE.isoformat()},
+    )  # fmt: skip
+    assert published(
+        home, "select distinct scoring_method, model_version from ml.opportunity_scores "
+        "where score_date = ?", [BUSINESS_DATE],
+    ) == [("model", "1")]  # fmt: skip
+
+    result = salespipe(home, "models", "rollback", "opportunity_scoring")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "salespipe models failed: opportunity_scoring has no earlier champion to roll back to "
+        "(champion history: 1). Promote a version by hand instead: set its 'champion' alias "
+        "in the MLflow UI.\n"
+    )
+    result = salespipe(home, "models", "train", "opportunity_scoring", "--date", "2024-07-18")
+    assert result.returncode == 2
+    assert result.stderr.endswith(
+        "argument use_case: invalid choice: 'opportunity_scoring' (choose from "
+        "'lead_scoring', 'revenue_forecast')\n"
+    )

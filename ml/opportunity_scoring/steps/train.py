@@ -28,6 +28,7 @@ from ml.opportunity_scoring.config import (
 )
 from ml.opportunity_scoring.evaluate import evaluate_holdout, lift_table
 from ml.opportunity_scoring.features import WON, deal_spec, model_inputs, sufficiency
+from ml.opportunity_scoring.plots import holdout_figures
 from ml.opportunity_scoring.pyfunc import ARTIFACT_KEY, pip_requirements
 from ml.opportunity_scoring.steps.data import read_labelled_rows, read_open_deals
 from ml.opportunity_scoring.steps.tracking import (
@@ -58,7 +59,7 @@ from ml.registry.lifecycle import (
 )
 from ml.registry.provenance import code_version, data_fingerprint
 from ml.registry.pyfunc import log_joblib_model
-from ml.registry.tracking import CHAMPION, configure_mlflow, use_experiment
+from ml.registry.tracking import CHAMPION, configure_mlflow, log_figures, use_experiment
 from ml.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,9 @@ def train_and_gate(
                 mlflow.log_metrics(prefixed(judged[candidate.name].as_dict(), "holdout_"))
                 mlflow.log_text(lift_table(y, candidate.holdout_probability).to_csv(index=False),
                                 "lift_table.csv")  # fmt: skip
+                log_figures(
+                    holdout_figures(y, candidate.holdout_probability, stage_p, candidate.name)
+                )
         best = best_candidate(candidates)
         model = DealModel(
             win=best.model,

@@ -165,3 +165,27 @@ def test_export_folder_can_differ_from_the_mapping_folder(tmp_path):
 
     assert spec.folder == export
     assert apply_mapping(spec, tmp_path / "landing").rows["opportunities"] == 8_800
+
+
+def test_the_open_versions_variant_adds_each_closed_deal_open_at_its_engage_date(
+    export_dir: Path, tmp_path: Path
+) -> None:
+    variant = export_dir / "mapping_open_versions.yml"
+    shutil.copyfile(MAPPING.with_name("mapping_open_versions.yml"), variant)
+
+    result = apply_mapping(load_mapping(variant), tmp_path / "landing")
+
+    # 8,800 final states + 6,711 won or lost deals as they stood on their engage date
+    assert result.rows["opportunities"] == 8_800 + 6_711
+    path = tmp_path / "landing" / "opportunities" / DELIVERY / "opportunities.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        versions = [r for r in csv.DictReader(handle) if r["opportunity_id"] == "1C1I7A6R"]
+    assert [(v["stage"], v["close_date"], v["updated_at"], v["amount"]) for v in versions] == [
+        ("closed_won", "2017-03-01", "2017-03-01", "1054"),
+        ("qualification", "", "2016-10-20", "1096"),  # GTX Plus Basic list price
+    ]
+    assert (
+        "2,089 rows of sales_pipeline.csv have a deal_stage other than Won, Lost: left out of "
+        "opportunities by its rows filter" in result.notes
+    )
+    assert "6,711 opportunities get an empty constant: close_date left empty" in result.notes
