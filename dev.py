@@ -145,6 +145,8 @@ def ensure_chromium() -> None:
             _run(install)
     except (OSError, subprocess.CalledProcessError) as exc:
         print(f"Could not install Chromium ({exc}); the browser tests will say so.", flush=True)
+
+
 # The deployment test (tests/deploy/) runs docker-compose.yml's configuration natively on
 # this machine's PostgreSQL and Redis: start them when installed but down.
 SERVICES = {
@@ -205,7 +207,15 @@ def main(argv: list[str]) -> None:
         setup()
         ensure_chromium()
         ensure_services()
-        _exec("pytest", *rest)
+        # Two workers: much of a night is a process waiting on another (Airflow, dbt,
+        # a server starting), so the second core would sit idle. --dist loadgroup keeps
+        # each shared fixture on one worker (tests/conftest.py). Pass -n 0 to run serially.
+        workers = (
+            []
+            if any(arg == "-n" or arg.startswith("-n") for arg in rest)
+            else ["-n", "2", "--dist", "loadgroup"]
+        )
+        _exec("pytest", *workers, *rest)
     else:
         sys.exit(__doc__)
 

@@ -97,6 +97,29 @@ def query_with_duckdb_lts(path: Path, sql: str) -> list[list[object]]:
     return json.loads(result.stdout)
 
 
+# Under pytest-xdist (``dev.py test`` runs two workers), a session or module fixture is
+# built once per worker that runs a test needing it. So the tests are handed out in
+# groups that keep each such fixture on one worker: every test of the shared night in one
+# group (one build of the night, not two), the folders whose conftest holds session
+# fixtures each in one group, and every other module in a group of its own (module
+# fixtures such as a module's own night).
+SESSION_FIXTURE_FOLDERS = ("browser", "deploy", "serving", "unit/forecasting")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    tests_root = Path(__file__).parent
+    for item in items:
+        module = Path(item.path).relative_to(tests_root)
+        folder = module.parent.as_posix()
+        if "shared_night" in getattr(item, "fixturenames", ()):
+            group = "shared_night"
+        elif folder in SESSION_FIXTURE_FOLDERS:
+            group = folder
+        else:
+            group = module.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def shared_night(tmp_path_factory):
     """The one generated night the tests share: a ``nights.SharedNight`` (what it holds:
