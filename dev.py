@@ -208,13 +208,9 @@ def main(argv: list[str]) -> None:
         ensure_chromium()
         ensure_services()
         # Two workers: much of a night is a process waiting on another (Airflow, dbt,
-        # a server starting), so the second core would sit idle. --dist loadgroup keeps
-        # each shared fixture on one worker (tests/conftest.py). Pass -n 0 to run serially.
-        workers = (
-            []
-            if any(arg == "-n" or arg.startswith("-n") for arg in rest)
-            else ["-n", "2", "--dist", "loadgroup"]
-        )
+        # a server starting), so the second core would sit idle. tests/conftest.py's
+        # scheduler keeps each shared fixture on one worker. Pass -n 0 to run serially.
+        workers = [] if any(arg == "-n" or arg.startswith("-n") for arg in rest) else ["-n", "2"]
         _exec("pytest", *workers, *rest)
     else:
         sys.exit(__doc__)

@@ -99,25 +99,48 @@ def query_with_duckdb_lts(path: Path, sql: str) -> list[list[object]]:
 
 # Under pytest-xdist (``dev.py test`` runs two workers), a session or module fixture is
 # built once per worker that runs a test needing it. So the tests are handed out in
-# groups that keep each such fixture on one worker: every test of the shared night in one
-# group (one build of the night, not two), the folders whose conftest holds session
-# fixtures each in one group, and every other module in a group of its own (module
-# fixtures such as a module's own night).
+# groups that keep each such fixture on one worker: every module of the shared night in
+# one group (one build of the night, not two), the other folders whose conftest holds
+# session fixtures each in one group, and every other module in a group of its own (its
+# module fixtures, such as its own night). xdist's own ``loadgroup`` cannot do this under
+# pytest 9, which no longer reads the node id xdist rewrites, so the grouping is a
+# scheduler of our own that xdist asks for (it sees node ids only, not items).
+TESTS_ROOT = Path(__file__).parent
 SESSION_FIXTURE_FOLDERS = ("browser", "deploy", "serving", "unit/forecasting")
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    tests_root = Path(__file__).parent
-    for item in items:
-        module = Path(item.path).relative_to(tests_root)
-        folder = module.parent.as_posix()
-        if "shared_night" in getattr(item, "fixturenames", ()):
-            group = "shared_night"
-        elif folder in SESSION_FIXTURE_FOLDERS:
-            group = folder
-        else:
-            group = module.as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
+def uses_shared_night(path: Path) -> bool:
+    """A module that names the shared night, or whose folder's conftest does."""
+    conftest = path.parent / "conftest.py"
+    return any(
+        "shared_night" in candidate.read_text()
+        for candidate in (path, conftest)
+        if candidate.is_file() and candidate != Path(__file__)
+    )
+
+
+def test_group(nodeid: str) -> str:
+    """The group of the test ``nodeid`` (``tests/<module>::<name>``): see above."""
+    module = nodeid.split("::")[0]
+    path = TESTS_ROOT.parent / module
+    if uses_shared_night(path):
+        return "shared_night"
+    folder = path.parent.relative_to(TESTS_ROOT).as_posix()
+    return folder if folder in SESSION_FIXTURE_FOLDERS else module
+
+
+test_group.__test__ = False  # a helper, not a test
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return test_group(nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
