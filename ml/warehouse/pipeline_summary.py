@@ -62,7 +62,7 @@ def read_deals_at_risk(
     """The ``top`` open deals most at risk on ``business_date`` (highest slip probability,
     then amount, then id): (opportunity_id, win_probability, slip_probability,
     scoring_method, amount, top_factors JSON). None without ``ml.opportunity_scores``."""
-    return _all(
+    return all_rows(
         con,
         "select s.opportunity_id, s.win_probability, s.slip_probability, s.scoring_method, "
         "f.amount_in_default_currency, s.top_factors from ml.opportunity_scores s "
@@ -83,7 +83,7 @@ def read_waterfall(
     amounts = ", ".join(
         f"sum({column}), count(*) filter (where {column} <> 0)" for *_, column in WATERFALL_STEPS
     )
-    row = _one(
+    row = first_row(
         con,
         "select any_value(compared_with_date), any_value(period_start), "
         "sum(start_amount), count(*) filter (where start_amount <> 0), "
@@ -112,7 +112,7 @@ def read_weighted_pipeline(
     """The deals scored on ``business_date`` by expected close period (earliest first,
     deals without one last): how many, their amount and their expected value (amount x
     win probability). None without ``ml.opportunity_scores``."""
-    rows = _all(
+    rows = all_rows(
         con,
         "select s.expected_close_period, count(*), "
         "coalesce(sum(f.amount_in_default_currency), 0), coalesce(sum(s.expected_value), 0) "
@@ -126,14 +126,17 @@ def read_weighted_pipeline(
     return [WeightedPeriod(p, int(n), float(a), float(e)) for p, n, a, e in rows]
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> tuple | None:
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row, or None when there is none or the table does not exist (a night
+    that has not made it yet)."""
     try:
-        return con.execute(sql, params).fetchone()
+        return con.execute(sql, params or []).fetchone()
     except duckdb.CatalogException:
         return None
 
 
-def _all(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple] | None:
+def all_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple] | None:
+    """Every row, or None when the table does not exist."""
     try:
         return con.execute(sql, params).fetchall()
     except duckdb.CatalogException:

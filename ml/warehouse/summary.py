@@ -17,6 +17,8 @@ from ml import names
 from ml.warehouse.pipeline_summary import (
     Waterfall,
     WeightedPeriod,
+    all_rows,
+    first_row,
     read_deals_at_risk,
     read_waterfall,
     read_weighted_pipeline,
@@ -54,27 +56,27 @@ def read_night_summary(published: Path) -> NightSummary:
             (f"{schema}.{name}", _value(con, f'select count(*) from "{schema}"."{name}"'))
             for schema, name in tables
         ]
-        run = _one(
+        run = first_row(
             con,
             "select rows_in, rows_out, rows_quarantined, rows_rejected, rows_repeated, "
             "data_docs from monitoring.pipeline_runs where run_date = ?",
             [business_date],
         )
-        lead_grades = _all(
+        lead_grades = all_rows(
             con,
             "select coalesce(grade, 'stale'), count(*), any_value(model_name), "
             "any_value(model_version), any_value(scoring_method) from ml.lead_scores "
             "where score_date = ? group by grade order by grade nulls last",
             [business_date],
         )
-        drift = _one(
+        drift = first_row(
             con,
             "select drifted_features, features, prediction_drift_score, alerts, "
             "retraining_requested, suppressed_by_cooldown, report_path, note "
             "from monitoring.drift_runs where run_date = ? and model_name = ?",
             [business_date, names.LEAD_SCORING],
         )
-        forecast_totals = _all(
+        forecast_totals = all_rows(
             con,
             "select grain, sum(forecast), sum(lower), sum(upper), sum(existing_pipeline), "
             "count(distinct segment), any_value(model_version), any_value(model_alias) "
@@ -82,7 +84,7 @@ def read_night_summary(published: Path) -> NightSummary:
             "group by grain order by grain desc",
             [business_date],
         )
-        segments = _one(
+        segments = first_row(
             con,
             "select count(distinct segment) from ml.revenue_forecasts where forecast_date = ?",
             [business_date],
@@ -103,7 +105,7 @@ def recorded_failure(work_warehouse: Path, business_date: date) -> str | None:
     if not work_warehouse.exists():
         return None
     with duckdb.connect(str(work_warehouse), read_only=True) as con:
-        row = _one(
+        row = first_row(
             con,
             "select message from monitoring.pipeline_runs where run_date = ? and status = 'failed'",
             [business_date],
@@ -117,19 +119,3 @@ def _value(con: duckdb.DuckDBPyConnection, sql: str):
     if row is None:
         raise ValueError(f"no row from {sql!r} in the published warehouse")
     return row[0]
-
-
-def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
-    """The first row, or None when there is none or the table does not exist."""
-    try:
-        return con.execute(sql, params or []).fetchone()
-    except duckdb.CatalogException:
-        return None
-
-
-def _all(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple] | None:
-    """Every row, or None when the table does not exist."""
-    try:
-        return con.execute(sql, params).fetchall()
-    except duckdb.CatalogException:
-        return None
