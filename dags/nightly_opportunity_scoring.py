@@ -18,11 +18,14 @@ their Assets). See docs/deal-scoring.md.
    period and the top 3 factors each way. Validated before writing. Emits
    `opportunity_scores/written`, which the revenue forecast waits for (it weighs the
    open pipeline with these win probabilities when its backtest chose them).
-3. **monitor_deal_model**: drift against the champion's reference sample and realised
+3. **write_next_best_deal_actions**: a ranked action per open deal with its reason in
+   words (the deal rows of `ml.next_best_actions`, rules in `ml/actions/deal_rules.yml`);
+   a bad rule stops it first.
+4. **monitor_deal_model**: drift against the champion's reference sample and realised
    AUC of matured scores, through the shared monitoring library (`monitoring.*`), with
    the shared retraining verdict; a night that asks for retraining is answered by the
    next night's step 1 (trigger `drift`).
-4. **publish_opportunity_scores**: publishes the night if all of it is done (the last
+5. **publish_opportunity_scores**: publishes the night if all of it is done (the last
    nightly DAG to finish publishes); it runs even when monitoring failed.
 """
 
@@ -61,6 +64,12 @@ def nightly_opportunity_scoring():
         return {"rows": outcome.rows, "method": outcome.scoring_method}
 
     @task
+    def write_next_best_deal_actions() -> int:
+        from ml.actions.deal_steps import write_next_best_deal_actions
+
+        return write_next_best_deal_actions(business_date())
+
+    @task
     def monitor_deal_model() -> str:
         from ml.opportunity_scoring.steps import monitor_deal_model
 
@@ -74,8 +83,8 @@ def nightly_opportunity_scoring():
             publish_night_if_complete(business_date(), names.OPPORTUNITY_SCORING)
         outlet_events[OPPORTUNITY_SCORES].extra = business_date_extra(business_date())
 
-    scored = train_deal_model_if_due() >> score_open_deals()
-    scored >> monitor_deal_model() >> publish_opportunity_scores()
+    actions = train_deal_model_if_due() >> score_open_deals() >> write_next_best_deal_actions()
+    actions >> monitor_deal_model() >> publish_opportunity_scores()
 
 
 nightly_opportunity_scoring()

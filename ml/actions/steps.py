@@ -1,5 +1,6 @@
-"""Next-best actions as the DAG calls them: one step that replaces a date's rows of
-``ml.next_best_actions``.
+"""Next-best actions for leads as the lead DAG calls them: one step that replaces a
+date's lead rows of ``ml.next_best_actions`` (the deal rows are
+:mod:`ml.actions.deal_steps`'s: each step replaces only its own ``entity_type``).
 
 The rules are loaded and checked first: a missing or invalid rule stops the step before
 it reads or writes anything (:class:`ml.actions.rules.RulesError`).
@@ -16,7 +17,7 @@ import pandas as pd
 
 from ml.actions.association import association_by_action
 from ml.actions.recommend import next_best_actions
-from ml.actions.rules import DEFAULT_RULES, Rule, load_rules
+from ml.actions.rules import DEFAULT_RULES, LEAD, Rule, load_rules
 from ml.catalog import table_for, write_partition
 from ml.lead_scoring.config import lead_scoring_config
 from ml.settings import Settings, load_settings
@@ -42,7 +43,7 @@ def rules_file(settings: Settings) -> Path:
 
 def write_next_best_actions(business_date: date, settings: Settings | None = None) -> int:
     """Rank tonight's open leads by their next-best action and replace ``business_date``'s
-    rows of ``ml.next_best_actions``; returns the rows written.
+    lead rows of ``ml.next_best_actions``; returns the rows written.
 
     Raises:
         ml.actions.rules.RulesError: the rules file is missing or invalid.
@@ -69,7 +70,9 @@ def write_next_best_actions(business_date: date, settings: Settings | None = Non
     if actions.empty:  # still replace the date's rows: a rerun with no leads leaves none
         actions = pd.DataFrame(columns=table_for(TABLE).column_names)
     with duckdb.connect(str(settings.work_warehouse)) as con:
-        written = write_partition(con, TABLE, actions, {"action_date": business_date})
+        written = write_partition(
+            con, TABLE, actions, {"action_date": business_date, "entity_type": LEAD}
+        )
     log.info("wrote %s next-best actions for %s", f"{written:,}", business_date)
     return written
 

@@ -15,6 +15,8 @@ import mlflow
 import pytest
 from nights import BUSINESS_DATE
 
+from ml.actions.deal_steps import write_next_best_deal_actions
+from ml.actions.rules import load_rules
 from ml.airflow_cli import run_dag_for_date
 from ml.settings import load_settings
 
@@ -102,6 +104,48 @@ def test_the_published_night_carries_one_ranked_action_per_open_lead_with_its_re
     )[0][0]
     assert actions == leads == scored == reasons > 0
     assert ranks == list(range(1, actions + 1))
+
+
+def test_the_published_night_carries_one_ranked_action_per_open_deal_with_its_numbers(night):
+    home, _ = night
+    rows = published(
+        home,
+        "select a.rank, a.rep_rank, a.owner_rep_id, a.action, a.action_label, a.reason, "
+        "a.rule_conditions, a.win_probability, s.win_probability, a.expected_value, "
+        "s.expected_value, a.association_note, a.conversion_probability, a.grade, "
+        "f.stage, f.days_in_stage, f.close_date_pushes "
+        "from ml.next_best_actions as a "
+        "join ml.opportunity_scores as s on s.opportunity_id = a.entity_id "
+        "and s.score_date = a.action_date "
+        "join marts.opportunity_features as f on f.opportunity_id = a.entity_id "
+        "and f.as_of_date = a.action_date "
+        "where a.action_date = ? and a.entity_type = 'deal' order by a.rank",
+        [BUSINESS_DATE],
+    )
+    scored = published(
+        home, "select count(*) from ml.opportunity_scores where score_date = ?", [BUSINESS_DATE]
+    )[0][0]
+    assert len(rows) == scored > 0
+    assert [row[0] for row in rows] == list(range(1, scored + 1))
+    labels = {rule.action: rule.label for rule in load_rules(entity="deal")}
+    assert {row[3] for row in rows} <= set(labels) and len({row[3] for row in rows}) >= 2
+    per_rep: dict[str | None, list[int]] = {}
+    for (_, rep_rank, rep, action, label, reason, conditions, win, scored_win, value,
+         scored_value, note, conversion, grade, stage, days_in_stage, pushes) in rows:  # fmt: skip
+        per_rep.setdefault(rep, []).append(rep_rank)
+        assert label == labels[action] and reason.startswith(f"{label}: ")
+        assert (win, value) == (scored_win, scored_value) and conversion is None and grade is None
+        for condition in json.loads(conditions):  # the rule's conditions, with the deal's values
+            assert condition["value"] is not None
+        if action == "re_qualify":
+            assert f"{days_in_stage} days in {stage} against a median of " in reason
+            assert pushes >= 2
+        else:
+            assert f"win probability {win:.0%}" in reason
+        if action == "advance":
+            assert reason.startswith(f"Advance the deal: {days_in_stage} days in {stage} (median ")
+        assert re.fullmatch(r"(not enough history|association, not an effect): .* deals .*", note)
+    assert all(ranks == list(range(1, len(ranks) + 1)) for ranks in per_rep.values())
 
 
 def test_stale_leads_are_flagged_and_only_active_leads_are_graded(night):
@@ -213,12 +257,32 @@ def test_rescoring_a_date_replaces_its_rows(night):
         "from ml.lead_scores order by lead_id"
     )  # fmt: skip
     assert {row[3] for row in before} == {"1"}
+    actions = "select * from ml.next_best_actions order by entity_type, entity_id"
+    actions_before = published(home, actions)
     score_again(home)
     after = published(
         home, "select lead_id, conversion_probability, top_factors, model_version "
         "from ml.lead_scores order by lead_id"
     )  # fmt: skip
     assert after == before
+    # the lead step's rerun replaced its own rows with the same ones and kept the deals'
+    assert published(home, actions) == actions_before
+
+
+def test_rerunning_the_deal_actions_step_replaces_only_the_deal_rows(night):
+    home, _ = night
+    settings = load_settings({"SALESPIPE_HOME": str(home)})
+    query = (
+        "select entity_type, count(*), count(distinct entity_id), max(rank) "
+        "from ml.next_best_actions where action_date = ? group by 1 order by 1"
+    )
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        before = con.execute(query, [BUSINESS_DATE]).fetchall()
+    assert [row[0] for row in before] == ["deal", "lead"]
+    assert write_next_best_deal_actions(BUSINESS_DATE, settings) == before[0][1]
+    assert write_next_best_deal_actions(BUSINESS_DATE, settings) == before[0][1]
+    with duckdb.connect(str(settings.work_warehouse)) as con:
+        assert con.execute(query, [BUSINESS_DATE]).fetchall() == before
 
 
 def test_hand_promotion_is_used_by_the_next_scoring_and_rollback_undoes_it(night):

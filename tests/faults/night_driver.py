@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 
+from ml.actions.deal_steps import write_next_best_deal_actions
 from ml.actions.steps import write_next_best_actions
 from ml.forecasting.steps import forecast_revenue
 from ml.lead_scoring.steps import score_open_leads, train_lead_model_if_due
@@ -43,6 +44,7 @@ def main(business_date: date) -> None:
     try:  # nightly_opportunity_scoring; likewise
         train_deal_model_if_due(business_date)
         score_open_deals(business_date)
+        write_next_best_deal_actions(business_date)
     finally:
         publish_night_if_complete(business_date, monitoring.OPPORTUNITY_SCORING_STAGE)
     try:  # nightly_revenue_forecast; likewise
