@@ -89,7 +89,7 @@ def test_each_reason_is_in_words_with_the_deals_own_numbers():
         zip(*(actions_of(eight_deals())[c] for c in ("entity_id", "reason")), strict=True)
     )
     assert reasons == {
-        "O1": "Escalate: 72% likely to slip past its close date (2024-07-23), 120,000 at "
+        "O1": "Escalate: slip probability 72% against its close date 2024-07-23, 120,000 at "
               "stake, win probability 35%",
         "O2": "Push to close: win probability 81%, closes on 2024-07-27 (9 days away), "
               "activities in the last 7 days: 4",
