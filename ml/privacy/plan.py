@@ -10,6 +10,9 @@ Rules, for every base table of the working warehouse (views hold no rows):
   also goes when the keyed hash of its ``email`` matches (a lead quarantined without a
   usable id), and in ``quarantine`` when the text of an unreadable line (``_raw_line``)
   holds one of the identifiers;
+- a table that names its subject by ``entity_type`` and ``entity_id`` (next-best
+  actions, one row per lead or deal) holds the person's rows where the entity is a lead
+  with their id; those rows are deleted, a deal's rows stay;
 - tables without any of those columns hold nothing of the person.
 """
 
@@ -34,6 +37,7 @@ class TableAction:
     by_lead_id: bool
     by_email_hash: bool
     by_raw_line: bool
+    by_lead_entity: bool = False
 
     @property
     def name(self) -> str:
@@ -51,6 +55,9 @@ class TableAction:
         params: list = []
         if self.by_lead_id and lead_ids:
             parts.append("lead_id in (select unnest(?::varchar[]))")
+            params.append(list(lead_ids))
+        if self.by_lead_entity and lead_ids:
+            parts.append("entity_type = 'lead' and entity_id in (select unnest(?::varchar[]))")
             params.append(list(lead_ids))
         if self.by_email_hash and email_hashes:
             parts.append(f"{hash_sql('email')} in (select unnest(?::varchar[]))")
@@ -81,7 +88,8 @@ def plan_tables(columns: Mapping[tuple[str, str], Sequence[str]]) -> list[TableA
         by_lead_id = "lead_id" in lowered
         by_email = clear and "email" in lowered
         by_line = schema == "quarantine" and "_raw_line" in lowered
-        if not (by_lead_id or by_email or by_line):
+        by_entity = {"entity_type", "entity_id"} <= lowered
+        if not (by_lead_id or by_email or by_line or by_entity):
             continue
         unlink = "opportunit" in table and by_lead_id and schema != "quarantine"
         actions.append(
@@ -92,6 +100,7 @@ def plan_tables(columns: Mapping[tuple[str, str], Sequence[str]]) -> list[TableA
                 by_lead_id,
                 by_email,
                 by_line and not unlink,
+                by_entity,
             )  # fmt: skip
         )
     return actions

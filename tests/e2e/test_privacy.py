@@ -125,6 +125,10 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
     # The positive control: the search sees the person where a night put them.
     assert any(p.startswith("warehouse/work/") for p in before), before
     assert published(home, "select count(*) from ml.lead_scores where lead_id = ?", [LEAD_ID])
+    actions_of_the_lead = (
+        "select count(*) from ml.next_best_actions where entity_type = 'lead' and entity_id = ?"
+    )
+    assert published(home, actions_of_the_lead, [LEAD_ID]) != [(0,)]
     # The lead model's drift references (the deal model's hold deals, no lead_id).
     reference = [
         p for p in (home / "mlflow" / "artifacts").rglob("reference.parquet")
@@ -152,6 +156,8 @@ def test_erase_removes_every_trace_of_the_person_from_every_file(night):
     assert published(home, "select count(*) from ml.lead_scores where lead_id = ?", [LEAD_ID]) == [
         (0,)
     ]  # fmt: skip
+    assert work(home, actions_of_the_lead, [LEAD_ID]) == [(0,)]
+    assert published(home, actions_of_the_lead, [LEAD_ID]) == [(0,)]
 
     log = published(
         home, "select erased_by, identifier_hashes, leads_found, location, rows "

@@ -71,3 +71,21 @@ def test_the_predicate_matches_the_person_and_nobody_else():
             params,
         ).fetchall()
     assert sorted(h[0] for h in hits) == [" ANA@example.org", "L12", 'L12,"x",broken']
+
+
+def test_next_best_actions_lose_the_persons_lead_rows_and_keep_deal_rows_with_the_same_id():
+    # ml.next_best_actions names its subject by entity_type/entity_id, not lead_id; a deal
+    # may carry the same id text as a lead, and a deal is the company's, not the person's.
+    (action,) = plan_tables(
+        {("ml", "next_best_actions"): ["action_date", "entity_type", "entity_id", "reason"]}
+    )
+    assert (action.name, action.action) == ("ml.next_best_actions", DELETE)
+    assert action.by_lead_entity and not action.by_lead_id
+    where, params = action.predicate(["L12"], [], ["L12"])
+    with duckdb.connect() as con:
+        con.execute(
+            "create table actions as select * from (values ('lead', 'L12'), ('lead', 'L123'), "
+            "('deal', 'L12')) t(entity_type, entity_id)"
+        )
+        hits = con.execute(f"select * from actions where {where}", params).fetchall()
+    assert hits == [("lead", "L12")]
