@@ -18,17 +18,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ml.serving.schemas import Activity, Factors, _text, _timestamp
 
+# The dates a score can be computed for: the batch's date arithmetic (pandas, nanoseconds)
+# ends in 2262; a close date or as-of date outside these years is a typing mistake.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
-def _amount(value: str | int | float | None) -> str | None:
+
+def _amount(value: Any) -> Any:
+    """Checked before pydantic's union coerces a boolean into a number."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return value
     text = str(value).strip()
     try:
-        if (
-            isinstance(value, bool)
-            or float(text) != float(text)
-            or abs(float(text)) == float("inf")
-        ):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError
+        number = float(text)
+        if number != number or abs(number) == float("inf"):
             raise ValueError
     except ValueError:
         raise ValueError(f"{value!r} is not an amount (a decimal number)") from None
@@ -39,9 +43,11 @@ def _day(value: str | None) -> str | None:
     if value is None or not value.strip():
         return value
     try:
-        datetime.fromisoformat(value.strip())
+        day = datetime.fromisoformat(value.strip()).date()
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO 8601 date (e.g. 2024-09-30)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{value!r} is not a date from {FIRST_DAY} to {LAST_DAY}")
     return value
 
 
@@ -60,7 +66,7 @@ class StageChange(BaseModel):
     close_date: str | None = Field(default=None, max_length=64)
 
     _changed = field_validator("changed_at")(_timestamp)
-    _amount = field_validator("amount")(_amount)
+    _amount = field_validator("amount", mode="before")(_amount)
     _close = field_validator("close_date")(_day)
 
 
@@ -87,7 +93,7 @@ class Opportunity(BaseModel):
     stage_history: list[StageChange] = Field(default_factory=list, max_length=1_000)
 
     _times = field_validator("created_at", "updated_at", "closed_at")(_timestamp)
-    _amount = field_validator("amount")(_amount)
+    _amount = field_validator("amount", mode="before")(_amount)
     _close = field_validator("close_date")(_day)
     _flags = field_validator("is_closed", "is_won")(_flag)
 
@@ -128,6 +134,13 @@ class DealScoreRequest(BaseModel):
 
     as_of: date = Field(description="The business date, YYYY-MM-DD: the night to score as.")
     opportunities: list[Opportunity] = Field(min_length=1)
+
+    @field_validator("as_of")
+    @classmethod
+    def _scorable(cls, value: date) -> date:
+        if not FIRST_DAY <= value <= LAST_DAY:
+            raise ValueError(f"{value.isoformat()} is not a date from {FIRST_DAY} to {LAST_DAY}")
+        return value
 
 
 class DealScore(BaseModel):

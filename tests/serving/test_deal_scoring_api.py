@@ -1,7 +1,8 @@
 """POST /v1/opportunities/score on a real night: every deal open on the night, sent as the
 CRM delivered it, gets the batch's row of ml.opportunity_scores to the last bit, from the
-champion and from the stage win rates without one; a new or changed deal is scored as the
-batch would score it; bad input gets 422 naming the field and the value."""
+stage win rates (the night's deal model failed its gate: no champion) and from the
+champion once one is promoted; a new or changed deal is scored; bad input gets 422
+naming the field and the value."""
 
 from __future__ import annotations
 
@@ -68,8 +69,9 @@ def assert_same_as_batch(scores: list[dict], batch: dict[str, tuple]) -> None:
 def test_every_open_deal_scored_online_gets_the_batch_row(night, client):
     batch = batch_scores(night)
     body = deal_request(night, sorted(batch))
-    assert len(body["opportunities"]) == len(batch) > 50
-    assert {row[9] for row in batch.values()} == {"model"}  # the night's champion scored them
+    assert len(body["opportunities"]) == len(batch) > 20
+    # the night's first deal model failed its gate: the batch scored with stage win rates
+    assert {row[9] for row in batch.values()} == {"stage_win_rate"}
     answer = client.post("/v1/opportunities/score", json=body, headers=AUTH)
     assert answer.status_code == 200, answer.text
     scores = answer.json()["scores"]
@@ -95,6 +97,7 @@ def test_a_changed_deal_is_scored_as_changed(night, client):
     body = deal_request(night, [deal_id])
     deal = body["opportunities"][0]
     deal["updated_at"] = f"{BUSINESS_DATE.isoformat()}T23:00:00"
+    deal["stage"] = "prospecting" if deal["stage"] != "prospecting" else "negotiation"
     deal["close_date"] = "2024-07-01"  # now past its close date: it has slipped
     answer = client.post("/v1/opportunities/score", json=body, headers=AUTH)
     assert answer.status_code == 200, answer.text
@@ -140,6 +143,10 @@ def test_no_token_gets_401(client):
          "'lots' is not an amount (a decimal number)"),
         ({"close_date": "end of Q3"}, "opportunities[0].close_date", "end of Q3",
          "'end of Q3' is not an ISO 8601 date (e.g. 2024-09-30)"),
+        ({"close_date": "9999-12-31"}, "opportunities[0].close_date", "9999-12-31",
+         "'9999-12-31' is not a date from 1900-01-01 to 2199-12-31"),
+        ({"amount": True}, "opportunities[0].amount", True,
+         "True is not an amount (a decimal number)"),
         ({"activities": [{"activity_id": "x", "occurred_at": "2024-07-12T10:00:00",
                           "activity_type": "call", "opportunity_id": "other"}]},
          "opportunities[0]", "new-1",
@@ -205,26 +212,28 @@ def test_switched_off_deal_scoring_answers_501(scorer, holder, tmp_path: Path):
     assert (answer.status_code, answer.json()["detail"]) == (501, NO_DEAL_MODEL)
 
 
-def test_without_a_champion_deals_get_the_batchs_stage_win_rates(night, client, deal_scorer):
-    """Last in the module: it takes the alias away and scores the night again in the batch
-    (tests/conftest.py restores the night after the module)."""
+def test_with_a_champion_deals_get_the_batchs_model_scores(night, client, deal_scorer):
+    """Last in the module: it promotes the night's deal model and scores the night again in
+    the batch (tests/conftest.py restores the night after the module)."""
     uri = night.settings.mlflow_tracking_uri
     mlflow_client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    champion = mlflow_client.get_model_version_by_alias("opportunity_scoring", "champion")
-    mlflow_client.delete_registered_model_alias("opportunity_scoring", "champion")
+    (version,) = mlflow_client.search_model_versions("name='opportunity_scoring'")
+    # promoted by hand with an approval, as `salespipe models promote --reason` records it
+    for tag, value in (("approved_by", "tests"), ("approval_reason", "online against batch")):
+        mlflow_client.set_model_version_tag("opportunity_scoring", version.version, tag, value)
+    mlflow_client.set_registered_model_alias("opportunity_scoring", "champion", version.version)
     try:
         outcome = score_open_deals(BUSINESS_DATE, night.settings)
-        assert outcome.scoring_method == "stage_win_rate"
-        assert deal_scorer.champion.check() is True and deal_scorer.champion.alias is None
+        assert (outcome.scoring_method, outcome.model_version) == ("model", version.version)
+        assert deal_scorer.champion.check() is True
         batch = batch_scores(night)
         body = deal_request(night, sorted(batch))
         answer = client.post("/v1/opportunities/score", json=body, headers=AUTH)
         assert answer.status_code == 200, answer.text
         scores = answer.json()["scores"]
-        assert {s["scoring_method"] for s in scores} == {"stage_win_rate"}
+        assert {s["scoring_method"] for s in scores} == {"model"}
         assert_same_as_batch(scores, batch)
+        assert answer.headers["x-model-version"] == version.version
     finally:
-        mlflow_client.set_registered_model_alias(
-            "opportunity_scoring", "champion", champion.version
-        )
+        mlflow_client.delete_registered_model_alias("opportunity_scoring", "champion")
         deal_scorer.champion.check()
