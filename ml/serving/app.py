@@ -1,5 +1,6 @@
 """The scoring API (FastAPI): ``POST /v1/leads/score``, ``POST /v1/opportunities/score``
-(501: deals are scored nightly only), ``GET /health``; the OpenAPI spec at ``/openapi.json``.
+(501 when deal scoring is switched off), ``GET /health``; the OpenAPI spec at
+``/openapi.json``.
 
 Every ``/v1`` call needs ``Authorization: Bearer <token>`` with a token from
 ``SALESPIPE_API_TOKENS`` or ``serving.tokens``. A body over ``serving.max_body_bytes`` is
@@ -22,15 +23,22 @@ from fastapi.responses import JSONResponse
 
 from ml.serving.champion import ChampionHolder
 from ml.serving.config import ServingConfig
+from ml.serving.deal_schemas import (
+    DealScoreRequest,
+    DealScoreResponse,
+    deal_columns,
+    score_documents,
+)
+from ml.serving.deals import DealNotOpenError, DealScorer
 from ml.serving.middleware import BodyLimit, RequestLog
 from ml.serving.online_log import OnlineInputLog
-from ml.serving.request_body import read_lead_request
+from ml.serving.request_body import read_lead_request, read_with_model
 from ml.serving.schemas import LeadScoreRequest, LeadScoreResponse, Problem
 from ml.serving.scoring import NotOpenError, OnlineScorer
 
 NO_DEAL_MODEL = (
-    "Opportunity scoring is not served online yet: deals are scored nightly into "
-    "ml.opportunity_scores (read it from the published warehouse). Score leads with "
+    "Opportunity scoring is switched off (opportunity_scoring.enabled is false in "
+    "salespipe.yml): no deal is scored, nightly or online. Score leads with "
     "POST /v1/leads/score."
 )
 MISSING_TOKEN = (
@@ -78,9 +86,11 @@ def create_app(
     tokens: tuple[str, ...],
     online_log: OnlineInputLog,
     *,
+    deals: DealScorer | None = None,
     background: bool = True,
 ) -> FastAPI:
-    """The FastAPI application. ``background`` starts the alias poll and the log writer.
+    """The FastAPI application. ``background`` starts the alias polls and the log writer.
+    Without ``deals`` (deal scoring switched off), ``/v1/opportunities/score`` answers 501.
 
     Raises:
         ValueError: no token is configured (an API nobody can call, or anybody could).
@@ -96,17 +106,21 @@ def create_app(
         if background:
             holder.start()
             online_log.start()
+            if deals is not None:
+                deals.champion.start()
         try:
             yield
         finally:
             holder.stop()
             online_log.stop()
+            if deals is not None:
+                deals.champion.stop()
 
     app = FastAPI(
         title="salespipe scoring API",
         version="1",
-        description="Scores leads on demand exactly as the nightly batch would "
-        "(CONTRACT.md section 5, docs/serving.md).",
+        description="Scores leads and open deals on demand exactly as the nightly batch "
+        "would (CONTRACT.md section 5, docs/serving.md).",
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
@@ -126,8 +140,8 @@ def create_app(
         for error in exc.errors():
             message = str(error.get("msg", "")).removeprefix("Value error, ")
             value = error.get("input")
-            if isinstance(value, dict):  # a whole lead: its message names the field; echo its id
-                value = value.get("lead_id")
+            if isinstance(value, dict):  # a whole lead or deal: the message names the field
+                value = value.get("lead_id", value.get("opportunity_id"))  # echo its id
             errors.append(
                 {"field": _where(tuple(error.get("loc", ()))), "value": value, "message": message}
             )
@@ -191,13 +205,45 @@ def create_app(
 
     @app.post(
         "/v1/opportunities/score",
-        status_code=501,
-        responses={401: {"model": Problem}, 501: {"model": Problem}},
+        response_model=DealScoreResponse,
+        responses={**problems, 501: {"model": Problem}},
         dependencies=[Depends(authorised)],
-        summary="Score open deals (501: deals are scored nightly, not online yet)",
+        summary="Score open deals as of a date, as the nightly batch would",
+        openapi_extra=body_schema(DealScoreRequest),
     )
-    def score_opportunities() -> JSONResponse:
-        return JSONResponse({"detail": NO_DEAL_MODEL, "errors": []}, status_code=501)
+    async def score_opportunities(request: Request) -> JSONResponse:
+        if deals is None:
+            return JSONResponse({"detail": NO_DEAL_MODEL, "errors": []}, status_code=501)
+        body = read_with_model(await request.body(), DealScoreRequest)
+        ids = [deal.opportunity_id for deal in body.opportunities]
+        if len(ids) > config.max_opportunities:
+            raise ApiError(
+                422,
+                f"opportunities: {len(ids):,} deals in one request, more than "
+                f"serving.max_opportunities ({config.max_opportunities:,}); send them in batches",
+                [{"field": "opportunities", "value": len(ids),
+                  "message": f"at most {config.max_opportunities} deals per request"}],
+            )  # fmt: skip
+        seen: set[str] = set()
+        for index, deal_id in enumerate(ids):
+            if deal_id in seen:
+                field = f"opportunities[{index}].opportunity_id"
+                raise ApiError(
+                    422, f"{field}: {deal_id!r} appears twice in the request",
+                    [{"field": field, "value": deal_id, "message": "appears twice in the request"}],
+                )  # fmt: skip
+            seen.add(deal_id)
+        try:
+            frame, version = deals.score(body.as_of, deal_columns(body.opportunities))
+        except DealNotOpenError as exc:
+            field = f"opportunities[{exc.index}]"
+            raise ApiError(
+                422, f"{field}: {exc.reason}",
+                [{"field": field, "value": exc.opportunity_id, "message": exc.reason}],
+            ) from None  # fmt: skip
+        return ScoresResponse(
+            {"scores": score_documents(frame)}, headers={"X-Model-Version": version}
+        )
 
     @app.get("/health", summary="Which model answers (no token needed)")
     def health() -> dict[str, str]:
@@ -224,11 +270,16 @@ def _reads_leads(body: LeadScoreRequest) -> None:
     """Declares the leads body, for FastAPI to write its schemas (never called)."""
 
 
+def _reads_deals(body: DealScoreRequest) -> None:
+    """Declares the deals body, for FastAPI to write its schemas (never called)."""
+
+
 def _declared_schemas() -> dict[str, Any]:
     """The component schemas FastAPI writes for the request models, exactly as it wrote
-    them when ``score_leads`` declared its body."""
+    them when ``score_leads`` and ``score_opportunities`` declared their bodies."""
     probe = FastAPI()
-    probe.add_api_route("/", _reads_leads, methods=["POST"], responses={422: {"model": Problem}})
+    for path, reads in (("/leads", _reads_leads), ("/deals", _reads_deals)):
+        probe.add_api_route(path, reads, methods=["POST"], responses={422: {"model": Problem}})
     return probe.openapi()["components"]["schemas"]
 
 

@@ -22,6 +22,8 @@ class ServingConfig:
     max_body_bytes: int = 5_000_000
     # Leads per request (a batch); more gets 422.
     max_leads: int = 5_000
+    # Deals per request (a batch); more gets 422.
+    max_opportunities: int = 5_000
     # Seconds between two looks at lead_scoring@champion; a moved alias is loaded then.
     reload_poll_seconds: float = 30.0
     # Seconds between two writes of the online inputs to monitoring.online_lead_inputs.
@@ -30,7 +32,7 @@ class ServingConfig:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ValueError(f"port must be 1-65535, got {self.port}")
-        if self.max_body_bytes < 1 or self.max_leads < 1:
-            raise ValueError("max_body_bytes and max_leads must be positive")
+        if min(self.max_body_bytes, self.max_leads, self.max_opportunities) < 1:
+            raise ValueError("max_body_bytes, max_leads and max_opportunities must be positive")
         if self.reload_poll_seconds <= 0 or self.log_flush_seconds <= 0:
             raise ValueError("reload_poll_seconds and log_flush_seconds must be positive")

@@ -1,6 +1,7 @@
-"""Example requests from an install's raw layer: each lead as the CRM delivered it by a
-date (its latest version) with every activity delivered for it by then. The demo writes
-one to show a working ``curl`` line; the tests send every open lead this way."""
+"""Example requests from an install's raw layer: each lead (or deal) as the CRM delivered it
+by a date (its latest version) with every activity (and stage change) delivered for it by
+then. The demo writes one to show a working ``curl`` line; the tests send every open lead
+and deal this way."""
 
 from __future__ import annotations
 
@@ -80,3 +81,63 @@ def api_hint(settings, as_of: date) -> list[str]:
         f"  curl -s http://127.0.0.1:{port}/v1/leads/score -H 'Authorization: Bearer {token}' "
         f"-H 'Content-Type: application/json' -d @{path}",
     ]
+
+
+def deal_request_for(con: duckdb.DuckDBPyConnection, as_of: date, deal_ids: list[str]) -> dict:
+    """The JSON body of POST /v1/opportunities/score for ``deal_ids`` as of ``as_of``: each
+    deal's latest version delivered by then, with its and its account's activities and its
+    stage changes delivered by then."""
+    deal_columns = list(LANDING_TABLES["opportunities"].columns)
+    activity_columns = [c for c in LANDING_TABLES["activities"].columns
+                        if c not in ("subject", "body_text")]  # fmt: skip
+    change_columns = ["stage", "changed_at", "amount", "close_date"]
+
+    def text(columns: list[str]) -> str:
+        return ", ".join(f'"{c}"::varchar as "{c}"' for c in columns)
+
+    deals = con.execute(
+        f"""
+        select {text(deal_columns)} from raw.opportunities
+        where _delivery_date <= ? and opportunity_id in (select unnest(?))
+        qualify row_number() over (
+            partition by opportunity_id
+            order by try_cast(updated_at as timestamp) desc nulls last, _delivery_date desc,
+                     _source_file desc, _source_row desc) = 1
+        order by opportunity_id
+        """,
+        [as_of, deal_ids],
+    ).fetchall()
+    body = []
+    for row in deals:
+        deal = {k: v for k, v in zip(deal_columns, row, strict=True) if v is not None}
+        activities = con.execute(
+            f"""
+            select {text(activity_columns)} from raw.activities
+            where _delivery_date <= ? and (opportunity_id = ? or account_id = ?)
+            qualify row_number() over (
+                partition by activity_id
+                order by _delivery_date desc, _source_file desc, _source_row desc) = 1
+            order by activity_id
+            """,
+            [as_of, deal["opportunity_id"], deal["account_id"]],
+        ).fetchall()
+        changes = con.execute(
+            f"""
+            select {text(change_columns)} from raw.opportunity_stage_history
+            where _delivery_date <= ? and opportunity_id = ?
+            qualify row_number() over (
+                partition by changed_at
+                order by _delivery_date desc, _source_file desc, _source_row desc) = 1
+            order by changed_at
+            """,
+            [as_of, deal["opportunity_id"]],
+        ).fetchall()
+        deal["activities"] = [
+            {k: v for k, v in zip(activity_columns, a, strict=True) if v is not None}
+            for a in activities
+        ]
+        deal["stage_history"] = [
+            {k: v for k, v in zip(change_columns, c, strict=True) if v is not None} for c in changes
+        ]
+        body.append(deal)
+    return {"as_of": as_of.isoformat(), "opportunities": body}

@@ -1,7 +1,8 @@
-"""Online lead features from the nightly's own SQL: dbt compiles the warehouse models that
-``marts.lead_features`` is built from, once, and every request runs that compiled SQL on
-an in-memory DuckDB (one per worker thread, kept open) holding only the request's leads
-and activities.
+"""Online features from the nightly's own SQL: dbt compiles the warehouse models that a
+feature mart (``marts.lead_features``, ``marts.opportunity_features``) is built from, once,
+and every request runs that compiled SQL on an in-memory DuckDB (one per worker thread,
+kept open) holding the raw rows it is given: the request's leads and activities for leads;
+for deals, the published deal history beside the request's rows (:mod:`ml.serving.deals`).
 
 Nothing here restates a feature. The SQL is dbt's output for the project's models
 (staging -> intermediate -> ``lead_features``, with the ``lead_feature_ctes`` macro), with
@@ -16,6 +17,7 @@ for the business date, which ``tests/serving/test_scoring_api.py`` proves agains
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 import threading
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 from duckdb.sqltypes import VARCHAR
 
 from ml.contract import LANDING_TABLES, LINEAGE_COLUMNS
@@ -36,13 +39,13 @@ from ml.warehouse.transform import dbt_command, dbt_environment
 
 SENTINEL_DATE = "2999-12-31"
 TARGET_MODEL = "lead_features"
-RAW_TABLES = ("leads", "activities")
+_RAW_RELATION = re.compile(r'"serving"\."raw"\."([a-z_]+)"')
 _DATABASE = "serving"  # the template file's stem: dbt qualifies every relation with it
 PII_KEY_FUNCTION = "salespipe_pii_key"  # replaces getvariable('salespipe_pii_key')
 
 
 class FeatureSqlError(RuntimeError):
-    """dbt could not compile the lead-feature models; the message carries its output."""
+    """dbt could not compile a feature mart's models; the message carries its output."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,13 @@ class CompiledModel:
 
 @dataclass(frozen=True)
 class FeatureSql:
-    """The compiled models ``lead_features`` depends on, in build order, the last being it."""
+    """The compiled models a feature mart depends on, in build order, the last being it,
+    and the raw tables (with their columns) they read."""
 
     models: tuple[CompiledModel, ...]
-    lead_columns: tuple[str, ...]
-    activity_columns: tuple[str, ...]
+    raw_columns: dict[str, tuple[str, ...]]
     incremental: bool
+    key: str = "lead_id"  # the mart's entity key: rows come back ordered by it
 
     # One in-memory database per worker thread, kept open for this champion: the streams
     # of the request's raw rows and the models prepared as one statement (:meth:`statement`)
@@ -69,6 +73,18 @@ class FeatureSql:
     _local: threading.local = field(
         default_factory=threading.local, init=False, repr=False, compare=False
     )
+
+    @property
+    def lead_columns(self) -> tuple[str, ...]:
+        return self.raw_columns["leads"]
+
+    @property
+    def activity_columns(self) -> tuple[str, ...]:
+        return self.raw_columns["activities"]
+
+    @property
+    def target(self) -> str:
+        return self.models[-1].name
 
     def build(self, as_of: date, leads: Rows, activities: Rows, pii_key: str) -> pd.DataFrame:
         """The ``lead_features`` rows of ``as_of`` for the given raw rows (all text).
@@ -78,12 +94,21 @@ class FeatureSql:
         name; they are delivered as of ``as_of``, the way a night's ingest would have
         delivered them.
         """
+        return self.run(as_of, {
+            "leads": raw_table(self.lead_columns, leads, as_of),
+            "activities": raw_table(self.activity_columns, activities, as_of),
+        }, pii_key)  # fmt: skip
+
+    def run(self, as_of: date, tables: dict[str, pa.Table], pii_key: str) -> pd.DataFrame:
+        """The target mart's rows of ``as_of`` over ``tables``: every raw table it reads,
+        as :func:`ml.serving.request_rows.raw_schema` of its :attr:`raw_columns` (a table
+        not given is empty)."""
         con = self._connection(as_of, pii_key)
         feeds: dict[str, RequestRows] = self._local.feeds
         try:
-            feeds["leads"].table = raw_table(self.lead_columns, leads, as_of)
-            feeds["activities"].table = raw_table(self.activity_columns, activities, as_of)
-            return con.execute("execute salespipe_lead_features").df()
+            for table, feed in feeds.items():
+                feed.table = tables[table] if table in tables else feed.schema.empty_table()
+            return con.execute(f"execute {self._statement_name}").df()
         except BaseException:
             self._local.__dict__.clear()  # a half-done request: start the next one afresh
             con.close()
@@ -109,12 +134,12 @@ class FeatureSql:
         ctes = []
         for model in upstream:
             ctes.append(f'"{model.name}" as (\n{model.sql}\n)')
-        sql = f"select * from (\n{final.sql}\n) where as_of_date = {literal} order by lead_id"
+        sql = f"select * from (\n{final.sql}\n) where as_of_date = {literal} order by {self.key}"
         if ctes:
             sql = "with " + ",\n".join(ctes) + "\n" + sql
         for model in upstream:
             sql = sql.replace(f'"{_DATABASE}"."{model.schema}"."{model.name}"', f'"{model.name}"')
-        for table in RAW_TABLES:
+        for table in self.raw_columns:
             sql = sql.replace(f'"{_DATABASE}"."raw"."{table}"', f'"request_{table}"')
         sql = sql.replace(f"getvariable('{KEY_VARIABLE}')", f"{PII_KEY_FUNCTION}()")
         return sql.replace(f"date '{SENTINEL_DATE}'", literal)
@@ -134,19 +159,20 @@ class FeatureSql:
             # that reads a variable is bound again at every execution. A Python function
             # keeps the key out of the SQL text, as the variable does.
             con.create_function(PII_KEY_FUNCTION, lambda: pii_key, [], VARCHAR)
-            feeds = {
-                "leads": RequestRows(raw_schema(self.lead_columns)),
-                "activities": RequestRows(raw_schema(self.activity_columns)),
-            }
+            feeds = {t: RequestRows(raw_schema(cols)) for t, cols in self.raw_columns.items()}
             for table, feed in feeds.items():
                 con.register(f"request_{table}", feed)  # once: a registration changes the catalog
             state.update(con=con, pii_key=pii_key, feeds=feeds)
         if state.get("as_of") != as_of:
             if "as_of" in state:
-                con.execute("deallocate prepare salespipe_lead_features")
-            con.execute(f"prepare salespipe_lead_features as {self.statement(as_of)}")
+                con.execute(f"deallocate prepare {self._statement_name}")
+            con.execute(f"prepare {self._statement_name} as {self.statement(as_of)}")
             state["as_of"] = as_of
         return con
+
+    @property
+    def _statement_name(self) -> str:
+        return f"salespipe_{self.target}"
 
 
 def compile_feature_sql(
@@ -160,22 +186,43 @@ def compile_feature_sql(
     Raises:
         FeatureSqlError: dbt failed; its last lines are in the message.
     """
-    lead_columns = (*LANDING_TABLES["leads"].columns, *sorted(set(custom_lead_columns)))
-    activity_columns = LANDING_TABLES["activities"].columns
+    return compile_mart_sql(settings, TARGET_MODEL, "lead_id", "history_grid",
+                            custom_lead_columns, workdir)  # fmt: skip
+
+
+def compile_mart_sql(
+    settings: Settings,
+    target: str,
+    key: str,
+    full_build_marker: str,
+    custom_lead_columns: tuple[str, ...] = (),
+    workdir: Path | None = None,
+) -> FeatureSql:
+    """Compile ``+<target>`` (an incremental mart with one row per ``key`` per
+    ``as_of_date``) with dbt against an empty template warehouse holding every raw table
+    of the contract; the result reads the raw tables the models name.
+    ``full_build_marker`` is text only the mart's full (history) build holds.
+
+    Raises:
+        FeatureSqlError: dbt failed (its last lines are in the message), or the compiled
+            SQL would be bound again at every request.
+    """
+    columns = {name: table.columns for name, table in LANDING_TABLES.items()}
+    columns["leads"] = (*columns["leads"], *sorted(set(custom_lead_columns)))
     with tempfile.TemporaryDirectory(prefix="salespipe-serve-", dir=workdir) as tmp:
         root = Path(tmp)
         template = root / f"{_DATABASE}.duckdb"
         with duckdb.connect(str(template)) as con:
             for schema in ("raw", "marts"):
                 con.execute(f"create schema {schema}")
-            for name, columns in (("leads", lead_columns), ("activities", activity_columns)):
-                defs = [f'"{c}" varchar' for c in columns]
+            for name, cols in columns.items():
+                defs = [f'"{c}" varchar' for c in cols]
                 defs += [f"{n} {k}" for n, k in LINEAGE_COLUMNS.items()]
                 con.execute(f"create table raw.{name} ({', '.join(defs)})")
             # An existing mart makes dbt compile the incremental form: one as-of date.
-            con.execute(f"create table marts.{TARGET_MODEL} (as_of_date date)")
+            con.execute(f"create table marts.{target} (as_of_date date)")
         command = dbt_command(settings, "compile", "--no-use-colors", "--select",
-                              f"+{TARGET_MODEL}", "--vars",
+                              f"+{target}", "--vars",
                               json.dumps({"business_date": SENTINEL_DATE}))  # fmt: skip
         # dbt state of its own: the nightly's target/ must not be touched by a service
         command = _retarget(command, root)
@@ -185,23 +232,24 @@ def compile_feature_sql(
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
-            raise FeatureSqlError(f"dbt compile of +{TARGET_MODEL} failed:\n{tail}")
-        models = _compiled_models(root / "target")
+            raise FeatureSqlError(f"dbt compile of +{target} failed:\n{tail}")
+        models = _compiled_models(root / "target", target)
     final = models[-1]
-    if final.name != TARGET_MODEL or f"date '{SENTINEL_DATE}'" not in final.sql:
-        raise FeatureSqlError(f"dbt's compiled {TARGET_MODEL} does not take the business date")
+    if final.name != target or f"date '{SENTINEL_DATE}'" not in final.sql:
+        raise FeatureSqlError(f"dbt's compiled {target} does not take the business date")
+    read = {t for m in models for t in _RAW_RELATION.findall(m.sql)}
     compiled = FeatureSql(
         models=models,
-        lead_columns=lead_columns,
-        activity_columns=activity_columns,
-        incremental="history_grid" not in final.sql,
+        raw_columns={t: cols for t, cols in columns.items() if t in read},
+        incremental=full_build_marker not in final.sql,
+        key=key,
     )
     statement = compiled.statement(date.fromisoformat(SENTINEL_DATE))
     if "getvariable(" in statement or f'"{_DATABASE}".' in statement:
         raise FeatureSqlError(
-            f"the compiled +{TARGET_MODEL} reads a session variable or a warehouse relation "
-            "other than raw.leads and raw.activities: the service's prepared statement would "
-            "be bound again at every request (see FeatureSql.statement)"
+            f"the compiled +{target} reads a session variable or a warehouse relation "
+            f"other than the raw tables ({', '.join(compiled.raw_columns)}): the service's "
+            "prepared statement would be bound again at every request (see FeatureSql.statement)"
         )
     return compiled
 
@@ -213,14 +261,14 @@ def _retarget(command: list[str], root: Path) -> list[str]:
     return out
 
 
-def _compiled_models(target: Path) -> tuple[CompiledModel, ...]:
+def _compiled_models(target: Path, name: str) -> tuple[CompiledModel, ...]:
     manifest = json.loads((target / "manifest.json").read_text())
     nodes = {
         node_id: node
         for node_id, node in manifest["nodes"].items()
         if node["resource_type"] == "model"
     }
-    final_id = next(i for i, n in nodes.items() if n["name"] == TARGET_MODEL)
+    final_id = next(i for i, n in nodes.items() if n["name"] == name)
     needed: dict[str, set[str]] = defaultdict(set)
     stack = [final_id]
     while stack:

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import repeat
 from types import NoneType
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ml.serving.schemas import (
     _ATTR,
@@ -36,6 +36,7 @@ from ml.serving.schemas import (
 )
 
 _DECODE = msgspec.json.Decoder()
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,18 @@ def read_lead_request(body: bytes) -> LeadRequest:
 
 def _by_pydantic(body: bytes) -> LeadRequest:
     """The request validated by its pydantic models, errors as FastAPI reports them."""
+    request = read_with_model(body, LeadScoreRequest)
+    leads, activities = raw_columns(request.leads)
+    return LeadRequest(request.as_of, leads, activities)
+
+
+def read_with_model(body: bytes, model: type[M]) -> M:
+    """``body`` validated by the pydantic ``model``, errors as FastAPI reports them for a
+    declared body.
+
+    Raises:
+        RequestValidationError: the body is not a valid ``model`` (``loc`` starts with ``body``).
+    """
     if not body:
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
@@ -115,12 +128,10 @@ def _by_pydantic(body: bytes) -> LeadRequest:
               "input": {}, "ctx": {"error": str(getattr(exc, "msg", exc))}}]
         ) from None  # fmt: skip
     try:
-        request = LeadScoreRequest.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
         raise RequestValidationError(errors, body=data) from None
-    leads, activities = raw_columns(request.leads)
-    return LeadRequest(request.as_of, leads, activities)
 
 
 def _fast(body: bytes) -> LeadRequest:

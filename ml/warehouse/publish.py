@@ -20,7 +20,9 @@ and works, while a write fails at commit with "Cannot open file
 …salespipe.duckdb.wal: No such file or directory", for every user, root included.
 
 Only the schemas BI reads are published. ``raw`` and ``staging`` hold personal data in
-clear text and never leave the working file.
+clear text and never leave the working file; the scoring API's deal history, the raw
+rows of deals, accounts, reps and deal activities without a personal column, is written
+beside it in a file of its own (:mod:`ml.warehouse.deal_history`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ml.access import grant_readers
 from ml.faults import kill_point
 from ml.settings import load_settings
 from ml.warehouse.catalog import describe_published
+from ml.warehouse.deal_history import publish_deal_history
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,8 @@ def publish_warehouse(
             _mark_run_published(staging_copy, business_date, finished_at)
         _fsync(staging_copy)
         grant_readers(staging_copy, load_settings())  # BI group and mode (ml.access)
+        # the scoring API's deal history, beside the BI copy (ml.warehouse.deal_history)
+        publish_deal_history(work, published)
         kill_point("publish:copied")
         block_write_ahead_log(published)
         os.replace(staging_copy, published)

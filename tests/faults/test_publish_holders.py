@@ -154,6 +154,7 @@ def test_an_interrupted_publish_leaves_a_copy_the_next_publish_removes(night, tm
     assert not stray.exists() and not Path(f"{stray}.wal").exists()
     assert sorted(p.name for p in published.parent.iterdir()) == [
         "salespipe.duckdb", "salespipe.duckdb.publication.json", "salespipe.duckdb.wal",
+        "salespipe_deal_history.duckdb",
     ]  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """One small night for every serving test: the shared night (tests/nights.py: a generated
 landing zone, the nightly DAGs through Airflow; lead scoring trains and promotes v1 and
 scores), and the scoring service's parts built once on it (loading the champion and
-compiling its SQL)."""
+compiling its SQL, for leads and for deals)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ from lead_requests import BUSINESS_DATE, TOKEN
 
 from ml.lead_scoring.config import lead_scoring_config
 from ml.serving.champion import ChampionHolder
+from ml.serving.config import ServingConfig
+from ml.serving.deals import DealScorer
 from ml.serving.scoring import OnlineScorer, PopulationCache
+from ml.serving.service import deal_scorer as build_deal_scorer
 from ml.settings import Settings, load_settings
 
 
@@ -52,3 +55,12 @@ def scorer(night: Night, holder: ChampionHolder) -> OnlineScorer:
         PopulationCache(night.settings.warehouse),
         night.settings.pii_key(),
     )
+
+
+@pytest.fixture(scope="session")
+def deal_scorer(night: Night) -> DealScorer:
+    """The deal scorer of the night's install: opportunity_features' SQL compiled, the
+    published deal history and the deal champion's alias read (about 20 s), once."""
+    scorer = build_deal_scorer(night.settings, ServingConfig())
+    assert scorer is not None  # deal scoring is on for the night
+    return scorer

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from lead_requests import BUSINESS_DATE, TOKEN, request_for
 
-from ml.serving.app import MISSING_TOKEN, NO_DEAL_MODEL, WRONG_TOKEN, create_app
+from ml.serving.app import MISSING_TOKEN, WRONG_TOKEN, create_app
 from ml.serving.config import ServingConfig
 from ml.serving.online_log import OnlineInputLog, read_online_inputs
 
@@ -187,11 +187,6 @@ def test_a_body_over_the_limit_gets_413(client):
         "Request body is larger than the limit of 3,000,000 bytes (serving.max_body_bytes): "
         "send fewer leads per request."
     )
-
-
-def test_opportunities_get_a_clear_501(client):
-    answer = client.post("/v1/opportunities/score", json={}, headers=AUTH)
-    assert (answer.status_code, answer.json()["detail"]) == (501, NO_DEAL_MODEL)
 
 
 def test_the_openapi_spec_is_served(client):

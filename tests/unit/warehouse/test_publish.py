@@ -40,11 +40,13 @@ def test_publishes_bi_schemas_only(tmp_path):
         assert con.execute("select business_date from meta.publication").fetchone() == (
             date(2024, 5, 1),
         )
-    # no temporary copy is left behind; beside the file only its manifest and WAL blocker
+    # no temporary copy is left behind; beside the file only its manifest, WAL blocker and
+    # the scoring API's deal history
     assert sorted(p.name for p in published.parent.iterdir()) == [
         "salespipe.duckdb",
         "salespipe.duckdb.publication.json",
         "salespipe.duckdb.wal",
+        "salespipe_deal_history.duckdb",
     ]
 
 
