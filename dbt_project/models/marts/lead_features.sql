@@ -79,9 +79,10 @@ history_grid as (
     from history_bounds
     {%- elif grain == 'week' %}
     -- week ends: the first Sunday on or after the first creation, then every 7 days
-    select cast(unnest(generate_series(
-        date_trunc('week', first_date) + interval 6 day, {{ business_date() }}, interval 7 day
-    )) as date) as as_of_date
+    select
+        cast(unnest(generate_series(
+            date_trunc('week', first_date) + interval 6 day, {{ business_date() }}, interval 7 day
+        )) as date) as as_of_date
     from history_bounds
     {%- else %}
     -- month ends
@@ -113,10 +114,11 @@ life_points as (
         cast(lead_versions.created_at as date) + cast(ages.age_days as integer) as as_of_date
     from lead_versions
     cross join (select unnest({{ var('lead_life_point_days') }}) as age_days) as ages
-    where cast(lead_versions.created_at as date) + cast(ages.age_days as integer) <= {{ business_date() }}
+    where cast(lead_versions.created_at as date) + cast(ages.age_days as integer)
+        <= {{ business_date() }}
         -- a point only from a version known by then (see int_lead_versions_classified)
         and lead_versions.valid_from
-            < cast(lead_versions.created_at as date) + cast(ages.age_days as integer) + interval 1 day
+        < cast(lead_versions.created_at as date) + cast(ages.age_days as integer) + interval 1 day
 
 ),
 
@@ -142,7 +144,10 @@ open_leads_as_of as (
     from as_of_dates
     inner join lead_versions
         on lead_versions.valid_from < as_of_dates.as_of_date + interval 1 day
-        and (lead_versions.valid_to is null or lead_versions.valid_to >= as_of_dates.as_of_date + interval 1 day)
+        and (
+            lead_versions.valid_to is null
+            or lead_versions.valid_to >= as_of_dates.as_of_date + interval 1 day
+        )
         and lead_versions.created_at < as_of_dates.as_of_date + interval 1 day
     where lead_versions.is_open
     {%- if not is_incremental() %}
@@ -157,7 +162,10 @@ open_leads_as_of as (
     inner join lead_versions
         on life_points_off_grid.lead_id = lead_versions.lead_id
         and lead_versions.valid_from < life_points_off_grid.as_of_date + interval 1 day
-        and (lead_versions.valid_to is null or lead_versions.valid_to >= life_points_off_grid.as_of_date + interval 1 day)
+        and (
+            lead_versions.valid_to is null
+            or lead_versions.valid_to >= life_points_off_grid.as_of_date + interval 1 day
+        )
         and lead_versions.created_at < life_points_off_grid.as_of_date + interval 1 day
     where lead_versions.is_open
     {%- endif %}
@@ -175,7 +183,7 @@ activity_known_days as (
         sum(activities_total) as activities_total
         {%- for activity_type in var('activity_types') %},
         sum(activities_{{ activity_type }}) as activities_{{ activity_type }}
-        {%- endfor %}
+    {%- endfor %}
 
     from activity_days
     group by lead_id, known_date
@@ -193,8 +201,9 @@ activity_running_totals as (
         -- BIGINT, not the HUGEINT a sum gives: many ODBC/JDBC drivers cannot read HUGEINT
         cast(sum(activities_total) over lead_days as bigint) as activities_total
         {%- for activity_type in var('activity_types') %},
-        cast(sum(activities_{{ activity_type }}) over lead_days as bigint) as activities_{{ activity_type }}
-        {%- endfor %}
+        cast(sum(activities_{{ activity_type }}) over lead_days as bigint)
+            as activities_{{ activity_type }}
+    {%- endfor %}
 
     from activity_known_days
     window lead_days as (partition by lead_id order by known_date rows unbounded preceding)
@@ -246,7 +255,8 @@ activity_as_of as (
         {%- for activity_type in var('activity_types') %}
         to_date.activities_{{ activity_type }},
         {%- endfor %}
-        coalesce(before_window.activities_total, 0) + coalesce(late_before_window.activities_total, 0)
+        coalesce(before_window.activities_total, 0)
+        + coalesce(late_before_window.activities_total, 0)
             as activities_total_before_window
 
     from lead_dates
@@ -272,7 +282,8 @@ with_activity as (
         activity_as_of.last_activity_date,
         coalesce(activity_as_of.activities_total, 0) as activities_total,
         {%- for activity_type in var('activity_types') %}
-        coalesce(activity_as_of.activities_{{ activity_type }}, 0) as activities_{{ activity_type }},
+        coalesce(activity_as_of.activities_{{ activity_type }}, 0)
+            as activities_{{ activity_type }},
         {%- endfor %}
         coalesce(activity_as_of.activities_total, 0) - activity_as_of.activities_total_before_window
             as activities_last_14_days
