@@ -46,9 +46,8 @@ def main(argv: list[str]) -> int:
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "DO_NOT_TRACK": "1",
         }
-        extra = ["--nofail"] if command == "fix" else []
         return subprocess.run(
-            [str(sqlfluff), command, *extra, *paths], cwd=DBT_PROJECT, env=env, check=False
+            [str(sqlfluff), command, *paths], cwd=DBT_PROJECT, env=env, check=False
         ).returncode
 
 

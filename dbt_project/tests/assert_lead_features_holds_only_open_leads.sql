@@ -1,5 +1,5 @@
 {#- lead_features holds open leads only (var open_lead_statuses): a row with any other
-    status would be scored as open. (lead_final_states shares its columns and holds
+    status would be scored as open. (lead_final_states has its columns and holds
     every status, so this is a test of its own, not on the shared column list.) -#}
 select lead_id, as_of_date, status
 from {{ ref('lead_features') }}

@@ -5,10 +5,10 @@ kept open) holding the raw rows it is given: the request's leads and activities 
 for deals, the published deal history beside the request's rows (:mod:`ml.serving.deals`).
 
 Nothing here restates a feature. The SQL is dbt's output for the project's models
-(staging -> intermediate -> ``lead_features``, with the ``lead_feature_ctes`` macro), with
-the same vars the nightly passes; only the business date differs. It is compiled with a
-sentinel date (:data:`SENTINEL_DATE`) that each request replaces by its ``as_of`` date,
-the only place the date appears in the SQL (``macros/business_date.sql`` renders it as
+(staging -> intermediate -> ``lead_features``), with the same vars the nightly passes;
+only the business date differs. It is compiled with a sentinel date
+(:data:`SENTINEL_DATE`) that each request replaces by its ``as_of`` date, the only place
+the date appears in the SQL (``macros/business_date.sql`` renders it as
 ``date 'YYYY-MM-DD'``). The mart is compiled in its incremental form (one as-of date), as
 every night after the first runs it; the first night's full build gives the same rows
 for the business date, which ``tests/serving/test_scoring_api.py`` proves against the batch.

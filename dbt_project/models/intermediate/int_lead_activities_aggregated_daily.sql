@@ -34,7 +34,8 @@ aggregated as (
         known_date,
         count(*) as activities_total,
         {%- for activity_type in var('activity_types') %}
-        count(*) filter (where activity_type = '{{ activity_type }}') as activities_{{ activity_type }},
+        count(*) filter (where activity_type = '{{ activity_type }}')
+            as activities_{{ activity_type }},
         {%- endfor %}
         min(occurred_at) as first_activity_at,
         max(occurred_at) as last_activity_at

@@ -47,12 +47,14 @@ sequenced as (
         -- a version stops answering as soon as any newer one (a later updated_at) is
         -- known; a newer version known before this one was means it never answers
         min(known_from) over (
-            partition by lead_id order by updated_at rows between 1 following and unbounded following
+            partition by lead_id
+            order by updated_at rows between 1 following and unbounded following
         ) as superseded_at,
         -- first seen: the earliest updated_at among the versions known by the time
         -- this one was (the peers known at the same time included)
         min(updated_at) over (
-            partition by lead_id order by known_from range between unbounded preceding and current row
+            partition by lead_id
+            order by known_from range between unbounded preceding and current row
         ) as first_seen_at
     from known
 
@@ -66,7 +68,8 @@ final as (
         known_from as valid_from,
         -- null while no newer version is known; equal to valid_from for a version that
         -- never answered (greatest() would skip a null, hence the case)
-        case when superseded_at is not null then greatest(superseded_at, known_from) end as valid_to,
+        case when superseded_at is not null then greatest(superseded_at, known_from) end
+            as valid_to,
         -- a lead whose created_at is missing or unparsable counts as created when first seen
         coalesce(created_at, first_seen_at) as created_at,
         source,

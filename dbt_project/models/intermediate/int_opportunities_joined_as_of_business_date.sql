@@ -56,7 +56,8 @@ stage_summary as (
     select
         opportunity_id,
         count(*) - 1 as stage_changes,
-        min(valid_from) filter (where stage in {{ sql_string_list(closed_stages) }}) as first_closed_stage_at
+        min(valid_from) filter (where stage in {{ sql_string_list(closed_stages) }})
+            as first_closed_stage_at
     from stage_periods
     group by opportunity_id
 
@@ -81,7 +82,8 @@ joined as (
         {{ stage_order('opportunities.stage') }} as stage_order,
         opportunities.amount,
         coalesce(opportunities.currency, '{{ var("default_currency") }}') as currency,
-        {{ to_default_currency('opportunities.amount', 'opportunities.currency') }} as amount_in_default_currency,
+        {{ to_default_currency('opportunities.amount', 'opportunities.currency') }}
+            as amount_in_default_currency,
         opportunities.close_date,
         -- stage is authoritative (vars won_stages / lost_stages); the CRM's own flags
         -- are used only when the stage is missing
@@ -116,14 +118,23 @@ final as (
         * exclude (crm_closed_at, first_closed_stage_at, first_closed_version_at),
         case
             when is_closed
-                then coalesce(crm_closed_at, first_closed_stage_at, first_closed_version_at, updated_at)
+                then coalesce(
+                        crm_closed_at, first_closed_stage_at, first_closed_version_at, updated_at
+                    )
         end as closed_at,
         date_diff(
             'day',
             cast(created_at as date),
             case
                 when is_closed
-                    then cast(coalesce(crm_closed_at, first_closed_stage_at, first_closed_version_at, updated_at) as date)
+                    then cast(
+                            coalesce(
+                                crm_closed_at,
+                                first_closed_stage_at,
+                                first_closed_version_at,
+                                updated_at
+                            ) as date
+                        )
                 else {{ business_date() }}
             end
         ) as days_open

@@ -32,9 +32,12 @@ won_deals as (
 
 calendar as (
 
-    select cast(unnest(generate_series(
-        least(cast(min(created_at) as date), {{ business_date() }}), {{ business_date() }}, interval 1 day
-    )) as date) as revenue_date
+    select
+        cast(unnest(generate_series(
+            least(cast(min(created_at) as date), {{ business_date() }}),
+            {{ business_date() }},
+            interval 1 day
+        )) as date) as revenue_date
     from opportunities
 
 ),

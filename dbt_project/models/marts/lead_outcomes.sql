@@ -32,7 +32,8 @@ milestones as (
         min(updated_at) as first_seen_at,
         min(updated_at) filter (where is_converted) as first_converted_version_at,
         min(updated_at) filter (where status = 'disqualified') as first_disqualified_version_at,
-        min(converted_at) filter (where converted_at < {{ business_date() }} + interval 1 day) as crm_converted_at,
+        min(converted_at) filter (where converted_at < {{ business_date() }} + interval 1 day)
+            as crm_converted_at,
         count(*) as versions
 
     from lead_versions
@@ -56,7 +57,9 @@ final as (
         current_version.converted_opportunity_id,
         current_version.status = 'disqualified' as is_disqualified,
         case
-            when current_version.status = 'disqualified' then milestones.first_disqualified_version_at
+            when
+                current_version.status = 'disqualified'
+                then milestones.first_disqualified_version_at
         end as disqualified_at,
         cast(milestones.versions as integer) as versions
 

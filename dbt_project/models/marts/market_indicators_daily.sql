@@ -18,7 +18,11 @@ calendar as (
 
     select
         indicator,
-        cast(unnest(generate_series(min(indicator_date), {{ business_date() }}, interval 1 day)) as date) as indicator_date
+        cast(
+            unnest(
+                generate_series(min(indicator_date), {{ business_date() }}, interval 1 day)
+            ) as date
+        ) as indicator_date
     from observations
     group by indicator
 

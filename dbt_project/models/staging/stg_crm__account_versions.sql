@@ -18,9 +18,9 @@ deduplicated as (
         min(_delivery_date) over (partition by account_id, updated_at) as _first_delivery_date
     from keyed
     qualify row_number() over (
-        partition by account_id, updated_at
-        order by _delivery_date desc, _source_file desc, _source_row desc
-    ) = 1
+            partition by account_id, updated_at
+            order by _delivery_date desc, _source_file desc, _source_row desc
+        ) = 1
 
 ),
 

@@ -7,9 +7,10 @@ deduplicated as (
     -- Change data capture: the latest updated_at wins, ties go to the latest delivery.
     select * from keyed
     qualify row_number() over (
-        partition by account_id
-        order by updated_at desc nulls last, _delivery_date desc, _source_file desc, _source_row desc
-    ) = 1
+            partition by account_id
+            order by
+                updated_at desc nulls last, _delivery_date desc, _source_file desc, _source_row desc
+        ) = 1
 
 ),
 

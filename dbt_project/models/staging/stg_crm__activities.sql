@@ -53,9 +53,9 @@ deduplicated as (
         min(_delivery_date) over (partition by activity_id) as _first_delivery_date
     from keyed
     qualify row_number() over (
-        partition by activity_id
-        order by _delivery_date desc, _source_file desc, _source_row desc
-    ) = 1
+            partition by activity_id
+            order by _delivery_date desc, _source_file desc, _source_row desc
+        ) = 1
 
 ),
 

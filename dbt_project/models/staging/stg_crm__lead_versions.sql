@@ -36,7 +36,8 @@ renamed as (
 
         -- personal data: only a non-personal derivative and keyed hashes leave this model
         {{ email_domain(crm_text(columns, 'email')) }} as email_domain,
-        {{ is_free_email_domain(email_domain(crm_text(columns, 'email'))) }} as is_free_email_domain,
+        {{ is_free_email_domain(email_domain(crm_text(columns, 'email'))) }}
+            as is_free_email_domain,
         {{ pii_hash(crm_text(columns, 'email')) }} as email_hash,
         {{ pii_hash(crm_text(columns, 'first_name')) }} as first_name_hash,
         {{ pii_hash(crm_text(columns, 'last_name')) }} as last_name_hash,
@@ -77,9 +78,9 @@ deduplicated as (
         min(_delivery_date) over (partition by lead_id, updated_at) as _first_delivery_date
     from keyed
     qualify row_number() over (
-        partition by lead_id, updated_at
-        order by _delivery_date desc, _source_file desc, _source_row desc
-    ) = 1
+            partition by lead_id, updated_at
+            order by _delivery_date desc, _source_file desc, _source_row desc
+        ) = 1
 
 ),
 

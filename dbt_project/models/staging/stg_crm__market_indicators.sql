@@ -43,9 +43,9 @@ deduplicated as (
     -- A value delivered again (a revision) keeps the latest delivery.
     select * from keyed
     qualify row_number() over (
-        partition by indicator, indicator_date
-        order by _delivery_date desc, _source_file desc, _source_row desc
-    ) = 1
+            partition by indicator, indicator_date
+            order by _delivery_date desc, _source_file desc, _source_row desc
+        ) = 1
 
 ),
 

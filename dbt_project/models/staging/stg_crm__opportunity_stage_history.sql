@@ -48,9 +48,9 @@ deduplicated as (
         min(_delivery_date) over (partition by opportunity_id, changed_at) as _first_delivery_date
     from keyed
     qualify row_number() over (
-        partition by opportunity_id, changed_at
-        order by _delivery_date desc, _source_file desc, _source_row desc
-    ) = 1
+            partition by opportunity_id, changed_at
+            order by _delivery_date desc, _source_file desc, _source_row desc
+        ) = 1
 
 ),
 

@@ -50,7 +50,9 @@ ordered as (
         stage,
         {{ stage_order('stage') }} as stage_order,
         close_date,
-        lag(close_date) over (partition by opportunity_id order by updated_at) as previous_close_date,
+        lag(close_date)
+            over (partition by opportunity_id order by updated_at)
+            as previous_close_date,
         {{ to_default_currency('amount', 'currency') }} as amount_in_default_currency,
         first_value({{ to_default_currency('amount', 'currency') }}) over (
             partition by opportunity_id order by updated_at

@@ -80,9 +80,10 @@ history_bounds as (
 as_of_dates as (
 
     -- week ends: the first Sunday on or after the first creation, then every 7 days
-    select cast(unnest(generate_series(
-        date_trunc('week', first_date) + interval 6 day, {{ business_date() }}, interval 7 day
-    )) as date) as as_of_date
+    select
+        cast(unnest(generate_series(
+            date_trunc('week', first_date) + interval 6 day, {{ business_date() }}, interval 7 day
+        )) as date) as as_of_date
     from history_bounds
     union
     select {{ business_date() }}
@@ -100,7 +101,10 @@ open_deals as (
     from as_of_dates
     inner join versions
         on versions.valid_from < as_of_dates.as_of_date + interval 1 day
-        and (versions.valid_to is null or versions.valid_to >= as_of_dates.as_of_date + interval 1 day)
+        and (
+            versions.valid_to is null
+            or versions.valid_to >= as_of_dates.as_of_date + interval 1 day
+        )
     where not versions.is_closed
 
 ),
@@ -166,8 +170,10 @@ deal_activity as (
     select
         open_deals.as_of_date,
         open_deals.opportunity_id,
-        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 7) as activities_7d,
-        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 30) as activities_30d,
+        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 7)
+            as activities_7d,
+        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 30)
+            as activities_30d,
         date_diff('day', max(days.activity_date), open_deals.as_of_date) as days_since_last_activity
     from open_deals
     inner join deal_activity_days as days
@@ -182,9 +188,12 @@ account_activity as (
     select
         open_deals.as_of_date,
         open_deals.opportunity_id,
-        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 7) as account_activities_7d,
-        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 30) as account_activities_30d,
-        date_diff('day', max(days.activity_date), open_deals.as_of_date) as account_days_since_last_activity
+        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 7)
+            as account_activities_7d,
+        sum(days.activities) filter (where days.activity_date > open_deals.as_of_date - 30)
+            as account_activities_30d,
+        date_diff('day', max(days.activity_date), open_deals.as_of_date)
+            as account_days_since_last_activity
     from open_deals
     inner join account_activity_days as days
         on days.account_id = open_deals.account_id
@@ -237,15 +246,24 @@ final as (
         account_as_of.employees as account_employees,
         open_deals.stage,
         open_deals.stage_order as stage_index,
-        date_diff('day', cast(coalesce(current_stage_entered.stage_entered_at, open_deals.created_at) as date), open_deals.as_of_date)
+        date_diff(
+            'day',
+            cast(coalesce(current_stage_entered.stage_entered_at, open_deals.created_at) as date),
+            open_deals.as_of_date
+        )
             as days_in_stage,
         stage_medians.median_days as stage_median_days,
-        date_diff('day', cast(coalesce(current_stage_entered.stage_entered_at, open_deals.created_at) as date), open_deals.as_of_date)
-            / nullif(stage_medians.median_days, 0) as days_in_stage_vs_median,
+        date_diff(
+            'day',
+            cast(coalesce(current_stage_entered.stage_entered_at, open_deals.created_at) as date),
+            open_deals.as_of_date
+        )
+        / nullif(stage_medians.median_days, 0) as days_in_stage_vs_median,
         date_diff('day', cast(open_deals.created_at as date), open_deals.as_of_date) as age_days,
         open_deals.amount_in_default_currency,
         open_deals.first_amount_in_default_currency,
-        open_deals.amount_in_default_currency - open_deals.first_amount_in_default_currency as amount_change_in_default_currency,
+        open_deals.amount_in_default_currency
+        - open_deals.first_amount_in_default_currency as amount_change_in_default_currency,
         open_deals.close_date,
         date_diff('day', open_deals.as_of_date, open_deals.close_date) as days_to_close_date,
         open_deals.close_date_pushes,
@@ -253,8 +271,10 @@ final as (
         cast(coalesce(deal_activity.activities_7d, 0) as integer) as activities_7d,
         cast(coalesce(deal_activity.activities_30d, 0) as integer) as activities_30d,
         deal_activity.days_since_last_activity,
-        cast(coalesce(account_activity.account_activities_7d, 0) as integer) as account_activities_7d,
-        cast(coalesce(account_activity.account_activities_30d, 0) as integer) as account_activities_30d,
+        cast(coalesce(account_activity.account_activities_7d, 0) as integer)
+            as account_activities_7d,
+        cast(coalesce(account_activity.account_activities_30d, 0) as integer)
+            as account_activities_30d,
         account_activity.account_days_since_last_activity,
         cast(coalesce(owner_record.owner_closed_deals, 0) as integer) as owner_closed_deals,
         owner_record.owner_win_rate
@@ -263,7 +283,10 @@ final as (
     left join account_versions as account_as_of
         on account_as_of.account_id = open_deals.account_id
         and account_as_of.known_from < open_deals.as_of_date + interval 1 day
-        and (account_as_of.known_to is null or account_as_of.known_to >= open_deals.as_of_date + interval 1 day)
+        and (
+            account_as_of.known_to is null
+            or account_as_of.known_to >= open_deals.as_of_date + interval 1 day
+        )
     left join current_stage_entered
         on open_deals.as_of_date = current_stage_entered.as_of_date
         and open_deals.opportunity_id = current_stage_entered.opportunity_id

@@ -42,13 +42,19 @@ final as (
         opportunities.is_won,
         not opportunities.is_closed as is_censored,
         opportunities.closed_at,
-        case when opportunities.is_closed then cast(opportunities.closed_at as date) end as closed_on,
+        case when opportunities.is_closed then cast(opportunities.closed_at as date) end
+            as closed_on,
         case
             when opportunities.is_closed
-                then date_diff('day', cast(opportunities.created_at as date), cast(opportunities.closed_at as date))
+                then date_diff(
+                        'day',
+                        cast(opportunities.created_at as date),
+                        cast(opportunities.closed_at as date)
+                    )
         end as days_to_close,
         opportunities.amount_in_default_currency,
-        case when opportunities.is_won then opportunities.amount_in_default_currency end as won_amount_in_default_currency,
+        case when opportunities.is_won then opportunities.amount_in_default_currency end
+            as won_amount_in_default_currency,
         first_versions.first_close_date,
         first_versions.first_amount_in_default_currency,
         opportunities.close_date as last_close_date

@@ -39,7 +39,10 @@ versions as (
 
 comparisons as (
 
-    select 'day' as comparison, {{ business_date() }} - 1 as start_date, {{ business_date() }} as end_date
+    select
+        'day' as comparison,
+        {{ business_date() }} - 1 as start_date,
+        {{ business_date() }} as end_date
     union all
     select 'week', {{ business_date() }} - 7, {{ business_date() }}
 
@@ -58,11 +61,19 @@ states as (
         comparisons.comparison,
         versions.opportunity_id,
         max(case when versions.valid_from < comparisons.start_date + interval 1 day
-            and (versions.valid_to is null or versions.valid_to >= comparisons.start_date + interval 1 day)
-            then versions.valid_from end) as start_version_at,
+                and (
+                    versions.valid_to is null
+                    or versions.valid_to >= comparisons.start_date + interval 1 day
+                )
+                then versions.valid_from
+        end) as start_version_at,
         max(case when versions.valid_from < comparisons.end_date + interval 1 day
-            and (versions.valid_to is null or versions.valid_to >= comparisons.end_date + interval 1 day)
-            then versions.valid_from end) as end_version_at,
+                and (
+                    versions.valid_to is null
+                    or versions.valid_to >= comparisons.end_date + interval 1 day
+                )
+                then versions.valid_from
+        end) as end_version_at,
         any_value(comparisons.start_date) as start_date
     from comparisons
     cross join versions
@@ -107,7 +118,8 @@ touched as (
         paired.*,
         grains.grain,
         case when paired.is_open_at_start
-            then cast(date_trunc(grains.grain, paired.start_close_date) as date) end as start_period,
+                then cast(date_trunc(grains.grain, paired.start_close_date) as date)
+        end as start_period,
         cast(date_trunc(grains.grain, paired.end_close_date) as date) as end_period
     from paired
     cross join grains
@@ -151,13 +163,24 @@ amounts as (
         case when not is_open_at_start then end_amount else 0 end as new_amount,
         -- amount changes count while the deal stays in the period, or up to its close
         case when was_in_period and (is_in_period or is_closed_at_end) and end_amount > start_amount
-            then end_amount - start_amount else 0 end as increase_amount,
+                then end_amount - start_amount
+            else 0
+        end as increase_amount,
         case when was_in_period and (is_in_period or is_closed_at_end) and end_amount < start_amount
-            then start_amount - end_amount else 0 end as decrease_amount,
+                then start_amount - end_amount
+            else 0
+        end as decrease_amount,
         case when is_closed_at_end and is_won_at_end then end_amount else 0 end as won_amount,
         case when is_closed_at_end and not is_won_at_end then end_amount else 0 end as lost_amount,
-        case when was_in_period and not is_in_period and not is_closed_at_end then start_amount else 0 end as moved_out_amount,
-        case when is_open_at_start and not was_in_period and is_in_period then end_amount else 0 end as moved_in_amount
+        case
+            when
+                was_in_period and not is_in_period and not is_closed_at_end
+                then start_amount
+            else 0
+        end as moved_out_amount,
+        case
+            when is_open_at_start and not was_in_period and is_in_period then end_amount else 0
+        end as moved_in_amount
     from classified
     -- a deal without a close date is in no period's pipeline
     where period_start is not null
@@ -182,9 +205,13 @@ final as (
             when not is_open_at_start then 'new'
             when is_closed_at_end and is_won_at_end then 'won'
             when is_closed_at_end then 'lost'
-            when was_in_period and not is_in_period and end_close_date > start_close_date then 'pushed_out'
+            when
+                was_in_period and not is_in_period and end_close_date > start_close_date
+                then 'pushed_out'
             when was_in_period and not is_in_period then 'pulled_out'
-            when not was_in_period and is_in_period and end_close_date > start_close_date then 'pushed_in'
+            when
+                not was_in_period and is_in_period and end_close_date > start_close_date
+                then 'pushed_in'
             when not was_in_period and is_in_period then 'pulled_in'
             when end_stage_order > start_stage_order then 'stage_advanced'
             when end_stage_order < start_stage_order then 'stage_regressed'

@@ -49,12 +49,16 @@ open_stage_periods as (
         next_periods.valid_to is null as is_still_in_stage,
         next_periods.next_stage in {{ sql_string_list(var('lost_stages')) }} as is_lost_from_stage,
         next_periods.next_stage not in {{ sql_string_list(var('lost_stages')) }}
-            and next_periods.next_stage_order > next_periods.stage_order as is_advanced,
+        and next_periods.next_stage_order > next_periods.stage_order as is_advanced,
         next_periods.next_stage not in {{ sql_string_list(var('lost_stages')) }}
-            and next_periods.next_stage_order < next_periods.stage_order as is_regressed,
+        and next_periods.next_stage_order < next_periods.stage_order as is_regressed,
         case
             when next_periods.valid_to is not null
-                then date_diff('day', cast(next_periods.valid_from as date), cast(next_periods.valid_to as date))
+                then date_diff(
+                        'day',
+                        cast(next_periods.valid_from as date),
+                        cast(next_periods.valid_to as date)
+                    )
         end as days_in_stage,
         opportunities.is_won,
         opportunities.is_closed and not opportunities.is_won as is_lost,
