@@ -29,7 +29,7 @@ SOURCE = "opportunity_features"
 WON, SLIPPED = "won", "slipped"
 NUMERIC = (
     "stage_index", "days_in_stage", "stage_median_days", "days_in_stage_vs_median", "age_days",
-    "amount_log10", "amount_change_log10", "days_to_close_date",
+    "amount_in_default_currency", "amount_change_in_default_currency", "days_to_close_date",
     "close_date_pushes", "close_date_days_pushed", "activities_7d", "activities_30d",
     "days_since_last_activity", "account_activities_7d", "account_activities_30d",
     "account_days_since_last_activity", "owner_closed_deals", "owner_win_rate",
@@ -40,12 +40,6 @@ CATEGORICAL = ("stage", "product", "region", "account_industry", "close_quarter"
 # quarter win more often, and the mix of quarters moves with the calendar, so without it
 # a model calibrated on one season is off on the next (docs/deal-scoring.md).
 CLOSE_QUARTER = "close_quarter"
-# Amounts enter on a log scale (derived from the mart's amounts): they span three orders
-# of magnitude, and a linear term fitted on the many small deals extrapolates to
-# probabilities near 0 or 1 on the few largest, which carry most of an expected-value
-# sum (docs/deal-scoring.md).
-AMOUNT, FIRST_AMOUNT = "amount_in_default_currency", "first_amount_in_default_currency"
-LOG_AMOUNT, LOG_AMOUNT_CHANGE = "amount_log10", "amount_change_log10"
 # The columns a night's open deals must carry besides the features.
 IDENTITY = ("opportunity_id", "as_of_date", "created_at", "close_date")
 
@@ -57,8 +51,6 @@ READABLE_NAMES = {
     "age_days": "Deal age (days)",
     "amount_in_default_currency": "Amount",
     "amount_change_in_default_currency": "Amount change since creation",
-    "amount_log10": "Amount (order of magnitude, log10)",
-    "amount_change_log10": "Amount change since creation (log10 of the ratio)",
     "days_to_close_date": "Days to the close date",
     "close_date_pushes": "Times the close date was pushed",
     "close_date_days_pushed": "Days the close date was pushed",
@@ -85,22 +77,6 @@ def readable_name(feature: str) -> str:
     return READABLE_NAMES.get(feature, feature.replace("_", " ").capitalize())
 
 
-def with_derived(features: pd.DataFrame) -> pd.DataFrame:
-    """``features`` with the derived inputs: ``close_quarter`` and the log amounts
-    (``amount_log10``: log10 of the amount, at least 1; ``amount_change_log10``: log10 of
-    the amount over the first amount). A derived column whose source is absent is left
-    out."""
-    features = with_close_quarter(features)
-    if AMOUNT not in features.columns:
-        return features
-    amount = pd.to_numeric(features[AMOUNT], errors="coerce").astype("float64")
-    out = features.assign(**{LOG_AMOUNT: np.log10(amount.clip(lower=1.0))})
-    if FIRST_AMOUNT in features.columns:
-        first = pd.to_numeric(features[FIRST_AMOUNT], errors="coerce").astype("float64")
-        out[LOG_AMOUNT_CHANGE] = np.log10(amount.clip(lower=1.0) / first.clip(lower=1.0))
-    return out
-
-
 def with_close_quarter(features: pd.DataFrame) -> pd.DataFrame:
     """``features`` with ``close_quarter`` ("Q1".."Q4", null without a close date) from
     each row's ``close_date``; unchanged when there is no ``close_date`` column."""
@@ -119,7 +95,7 @@ def deal_spec(
     Raises:
         ValueError: the frame carries none of the deal features.
     """
-    features = with_derived(features)
+    features = with_close_quarter(features)
     numeric = tuple(c for c in NUMERIC if c in features.columns and c not in leakage)
     categorical = tuple(c for c in CATEGORICAL if c in features.columns and c not in leakage)
     if not numeric and not categorical:
@@ -137,7 +113,7 @@ def model_inputs(features: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     Raises:
         KeyError: a column the model was trained on is missing (the mart changed shape).
     """
-    return generic_model_inputs(with_derived(features), spec, SOURCE)
+    return generic_model_inputs(with_close_quarter(features), spec, SOURCE)
 
 
 def labelled_snapshots(

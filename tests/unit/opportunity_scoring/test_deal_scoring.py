@@ -18,7 +18,6 @@ from ml.opportunity_scoring.features import (
     deal_spec,
     labelled_snapshots,
     model_inputs,
-    readable_name,
     sufficiency,
 )
 from ml.opportunity_scoring.monitor import realised_deal_performance
@@ -227,8 +226,7 @@ def synthetic_deals(n: int = 240, seed: int = 0) -> pd.DataFrame:
 def test_both_candidates_fit_and_their_factors_add_up_to_the_probability():
     rows = synthetic_deals()
     spec = deal_spec(rows)
-    # the amount enters on a log scale (derived), never raw
-    assert spec.numeric == ("stage_index", "amount_log10", "activities_30d")
+    assert spec.numeric == ("stage_index", "amount_in_default_currency", "activities_30d")
     # the quarter of each snapshot's close date is derived, so it is a feature too
     assert spec.categorical == ("stage", "close_quarter")
     config = OpportunityScoringConfig(min_won_deals=1, min_lost_deals=1)
@@ -247,8 +245,7 @@ def test_both_candidates_fit_and_their_factors_add_up_to_the_probability():
     first = json.loads(factors[0])
     assert len(first["positive"]) <= 3 and len(first["negative"]) <= 3
     labels = {f["label"] for f in first["positive"] + first["negative"]}
-    assert labels <= {"Stage (position)", "Amount (order of magnitude, log10)",
-                      "Activities on the deal, last 30 days", "Stage"}  # fmt: skip
+    assert labels <= {"Stage (position)", "Amount", "Activities on the deal, last 30 days", "Stage"}
     assert len(slip) == 10
 
 
@@ -335,25 +332,6 @@ def test_close_quarter_comes_from_each_snapshots_own_close_date():
     assert with_close_quarter(frame.drop(columns="close_date")).equals(
         frame.drop(columns="close_date")
     )
-
-
-def test_amounts_enter_on_a_log_scale_so_the_largest_deals_are_not_extrapolated():
-    frame = pd.DataFrame(
-        {
-            "amount_in_default_currency": [1000.0, 1_000_000.0, 0.0, None],
-            "first_amount_in_default_currency": [100.0, 1_000_000.0, 50.0, 10.0],
-            "stage": ["prospecting"] * 4,
-        }
-    )
-    spec = deal_spec(frame)
-    assert spec.numeric == ("amount_log10", "amount_change_log10")
-    assert "amount_in_default_currency" not in spec.numeric
-    assert spec.excluded["amount_in_default_currency"] == "not a deal feature"
-    inputs = model_inputs(frame, spec)
-    assert list(inputs["amount_log10"][:3]) == [3.0, 6.0, 0.0]  # below 1 counts as 1
-    assert list(inputs["amount_change_log10"][:2]) == [1.0, 0.0]
-    assert inputs.loc[3, ["amount_log10", "amount_change_log10"]].isna().all()  # imputed
-    assert readable_name("amount_log10") == "Amount (order of magnitude, log10)"
 
 
 def test_holdout_predictions_are_the_score_history_rows_of_one_training():
