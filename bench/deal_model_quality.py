@@ -10,7 +10,9 @@ deals' labelled snapshots (``data.read_labelled_rows``), the whole-deal split by
 (newest 20% holdout, newest 15% of the rest calibrate), both Platt-calibrated candidates
 and the stage win rates fitted on the same rows, and the slip model. Prints, on the same
 holdout snapshots: AUC (all snapshots and each deal's first), expected calibration error,
-log-loss, expected value over the amount won, the lift table of the chosen candidate, and
+log-loss, expected value over the amount won (with the range that chance alone gives it
+when the chosen candidate is calibrated: ``ev_over_won_band``), the lift table of the
+chosen candidate, and
 the slip model's AUC against the stage slip rates; then the forecast's backtest of the
 open-pipeline weighting (``ml.forecasting.evaluate.choose_pipeline_method``) with the
 chosen candidate's holdout probabilities, as training writes them to
@@ -25,6 +27,7 @@ from datetime import date
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from ml.forecasting.config import ForecastConfig
 from ml.forecasting.evaluate import choose_pipeline_method
@@ -41,6 +44,24 @@ from ml.opportunity_scoring.train import (
     holdout_predictions,
     split_by_creation,
 )
+
+
+def ev_over_won_band(
+    holdout: pd.DataFrame, probability: np.ndarray, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """The 5% and 95% quantiles of expected value / won that a calibrated model would
+    show on these snapshots by chance: each deal is won with its mean probability (one
+    draw per deal, shared by its snapshots), and the ratio is taken as the bench takes
+    it. A few large deals carry most of the amount, so the band can be wide."""
+    codes = pd.factorize(holdout["opportunity_id"])[0]
+    amount = pd.to_numeric(holdout["amount_in_default_currency"], errors="coerce").fillna(0.0)
+    amount = amount.to_numpy()
+    per_deal = pd.Series(probability).groupby(codes).mean().to_numpy()
+    rng = np.random.default_rng(seed)
+    expected = float((amount * probability).sum())
+    won = (rng.random((draws, len(per_deal))) < per_deal)[:, codes] @ amount
+    ratios = expected / won[won > 0]
+    return float(np.quantile(ratios, 0.05)), float(np.quantile(ratios, 0.95))
 
 
 def main() -> None:
@@ -80,6 +101,11 @@ def main() -> None:
             f"{result.log_loss:>10.3f}{result.expected_over_won:>8.2f}"
         )
     best = best_candidate(candidates)
+    low, high = ev_over_won_band(holdout, best.holdout_probability)
+    print(
+        f"\nexpected value / won if {best.name} were exactly calibrated (each holdout deal won "
+        f"with its probability, 2,000 draws): 5-95% {low:.2f}-{high:.2f}"
+    )
     print(f"\nchosen (lowest holdout log-loss): {best.name}; lift by decile:")
     print(lift_table(y, best.holdout_probability).to_string(index=False))
 

@@ -17,8 +17,9 @@ deals at their stage have been won.
   (some CRMs, e.g. the Maven export, have none for open deals) it is the forecast date
   plus the median remaining time of won deals that had spent at least as long in that
   stage; a deal older than every won deal of its stage is stale and left out (with no
-  close date, nothing says it will ever close). Deals expected after the horizon are
-  left out.
+  close date, nothing says it will ever close). When the deal model weighs the pipeline,
+  its own ``expected_close_period`` (``ml.opportunity_scores``) is given and replaces
+  that rule for the deals it scored. Deals expected after the horizon are left out.
 """
 
 from __future__ import annotations
@@ -44,14 +45,18 @@ def pipeline_forecast(
     win_probability: pd.Series | None = None,
     *,
     series: SeriesSet | None = None,
+    expected_close: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Expected revenue of open opportunities per segment, grain and horizon period.
 
     ``win_probability`` (index ``opportunity_id``, values in [0, 1]) overrides the stage
-    rate where given. ``series`` names the rep segments (reps without their own series
+    rate where given, and ``expected_close`` (index ``opportunity_id``, dates) the
+    expected close. ``series`` names the rep segments (reps without their own series
     go to ``rep:other``); without it every rep is its own segment.
     """
-    deals = deal_values(opportunities, stage_history, forecast_date, config, win_probability)
+    deals = deal_values(
+        opportunities, stage_history, forecast_date, config, win_probability, expected_close
+    )
     deals["region"] = "region:" + deals["region"]
     deals["product"] = "product:" + deals["product"]
     deals["rep"] = [
@@ -67,10 +72,12 @@ def deal_values(
     forecast_date: date,
     config: ForecastConfig,
     win_probability: pd.Series | None = None,
+    expected_close: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per deal open at the end of ``forecast_date`` (index ``opportunity_id``):
     ``amount`` then, ``probability`` (``win_probability`` where given, else its stage's
-    win rate), ``value`` (their product), expected ``close`` (NaT: stale, left out of
+    win rate), ``value`` (their product), expected ``close`` (``expected_close`` where
+    given, else the close date or the stage's remaining days; NaT: stale, left out of
     every period), ``region``, ``product``, ``owner_rep_id``."""
     cutoff = pd.Timestamp(forecast_date) + pd.Timedelta(days=1)
     opps = opportunities.set_index("opportunity_id")
@@ -89,12 +96,16 @@ def deal_values(
     remaining = _remaining_days(open_now["stage"], open_now["days_in_stage"], durations)
     inferred = pd.Timestamp(forecast_date) + pd.to_timedelta(remaining, unit="D")
     amount = open_now["amount"].fillna(0.0)
+    close = open_now["close_date"].where(open_now["close_date"].notna(), inferred)
+    if expected_close is not None:
+        given_close = pd.to_datetime(expected_close.reindex(open_now.index))
+        close = given_close.where(given_close.notna(), close)
     return pd.DataFrame(
         {
             "amount": amount,
             "probability": probability.clip(0, 1),
             "value": amount * probability.clip(0, 1),
-            "close": open_now["close_date"].where(open_now["close_date"].notna(), inferred),
+            "close": close,
             "region": open_now["region"],
             "product": open_now["product"],
             "owner_rep_id": open_now["owner_rep_id"],

@@ -109,16 +109,18 @@ def forecast_revenue(business_date: date, settings: Settings | None = None) -> F
     forecaster = load_forecaster(f"models:/{MODEL_NAME}/{version}")
     # the open pipeline's weighting the version's backtest chose (train step)
     method = client.get_model_version(MODEL_NAME, version).tags.get(PIPELINE_METHOD_TAG)
-    win_probability = None
+    win_probability = expected_close = None
     if method == DEAL_MODEL:
         with duckdb.connect(str(settings.work_warehouse)) as con:
-            win_probability = read_win_probabilities(con, business_date)
+            scored = read_deal_scores(con, business_date)
+        if scored is not None:
+            win_probability, expected_close = scored["win_probability"], scored["close"]
     log.info("existing pipeline weighted by %s", method or STAGE_WIN_RATE)
     series = build_series(inputs["daily_revenue"], forecaster.config, as_of=business_date)
     covariates = {g: market_covariates(inputs["market_indicators_daily"], g) for g in GRAINS}
     pipeline = pipeline_forecast(
         inputs["opportunities"], inputs["opportunity_stage_history"], business_date, config,
-        win_probability, series=series,
+        win_probability, series=series, expected_close=expected_close,
     )  # fmt: skip
     rows = forecast_rows(forecaster, series, covariates, pipeline, business_date).assign(
         model_name=MODEL_NAME, model_version=version, model_alias=alias,
@@ -181,18 +183,19 @@ def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     return {name: con.execute(query).df() for name, query in INPUT_QUERIES.items()}
 
 
-def read_win_probabilities(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.Series | None:
-    """Tonight's win probabilities from the deal model's champion (``scoring_method =
-    'model'`` rows of ``ml.opportunity_scores``); None without any (the stage win rates
-    of the open pipeline itself then weigh every deal)."""
+def read_deal_scores(con: duckdb.DuckDBPyConnection, business_date: date) -> pd.DataFrame | None:
+    """Tonight's win probabilities and expected close periods (column ``close``) from the
+    deal model's champion (``scoring_method = 'model'`` rows of ``ml.opportunity_scores``),
+    indexed by ``opportunity_id``; None without any (the open pipeline's own stage win
+    rates and close rule then weigh and place every deal)."""
     if not table_exists(con, "ml", "opportunity_scores"):
         return None
     frame = con.execute(
-        "select opportunity_id, win_probability from ml.opportunity_scores "
-        "where score_date = ? and scoring_method = 'model'",
+        "select opportunity_id, win_probability, expected_close_period as close "
+        "from ml.opportunity_scores where score_date = ? and scoring_method = 'model'",
         [business_date],
     ).df()
-    return frame.set_index("opportunity_id")["win_probability"] if len(frame) else None
+    return frame.set_index("opportunity_id") if len(frame) else None
 
 
 def read_past_forecasts(con: duckdb.DuckDBPyConnection, before: date) -> pd.DataFrame:

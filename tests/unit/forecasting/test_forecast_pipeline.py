@@ -112,6 +112,17 @@ def test_given_win_probabilities_override_stage_rates(exact):
     assert value(out, "total", "week", "2025-06-30") == pytest.approx(1500)  # others unchanged
 
 
+def test_given_expected_close_periods_replace_the_close_rule(exact):
+    opportunities, history = marts()
+    # the deal model expects O6 (close date 2025-06-30) to close in August, and O8 (due
+    # after the horizon) in July; O4 keeps its own (late) close date
+    close = pd.Series({"O6": date(2025, 8, 1), "O8": date(2025, 7, 1), "O4": None})
+    out = pipeline_forecast(opportunities, history, AS_OF, exact, expected_close=close)
+    assert value(out, "total", "month", "2025-06-01") == pytest.approx(500)  # O4 only
+    assert value(out, "total", "month", "2025-07-01") == pytest.approx(5000 * 0.5)  # O8
+    assert value(out, "total", "month", "2025-08-01") == pytest.approx(3000 * 0.5 + 2000 * 2 / 3)
+
+
 def test_stage_rates_shrink_toward_the_overall_rate(config):
     opportunities, history = marts()
     out = pipeline_forecast(opportunities, history, AS_OF, replace(config, win_rate_prior_deals=10))
