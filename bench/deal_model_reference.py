@@ -36,7 +36,7 @@ from sklearn.metrics import roc_auc_score
 
 from ml.lead_scoring.features import feature_spec, model_inputs
 from ml.metrics import expected_calibration_error
-from ml.modelling.model import fit_logistic, fit_xgboost
+from ml.modelling.fit import fit_logistic, fit_xgboost
 from ml.modelling.params import LogisticParams, XGBoostParams
 
 NOT_FEATURES = {

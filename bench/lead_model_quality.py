@@ -27,8 +27,8 @@ import pandas as pd
 
 from ml.lead_scoring.config import lead_scoring_config
 from ml.lead_scoring.features import LABEL, labelled_snapshots, model_inputs
-from ml.lead_scoring.model.pyfunc import load_lead_model
 from ml.lead_scoring.steps import training_rows as data
+from ml.lead_scoring.steps.score import load_lead_model
 from ml.lead_scoring.train import split_rows
 from ml.metrics import classification_metrics
 from ml.registry.tracking import configure_mlflow

@@ -29,8 +29,8 @@ from sklearn.metrics import roc_auc_score
 from ml.lead_scoring.config import lead_scoring_config
 from ml.lead_scoring.evaluate import evaluate_per_lead, life_point_ages, life_point_rows
 from ml.lead_scoring.features import FINAL_STATE_LEAKAGE, LABEL, feature_spec, model_inputs
-from ml.lead_scoring.model.pyfunc import load_lead_model
 from ml.lead_scoring.steps import training_rows as data
+from ml.lead_scoring.steps.score import load_lead_model
 from ml.lead_scoring.train import split_rows
 from ml.registry.tracking import configure_mlflow
 from ml.settings import load_settings

@@ -147,7 +147,7 @@ def main() -> None:
 def bare_model(home: Path, as_of: date, version: str, single: int, size: int):
     """predict_proba of the champion on the night's own feature rows (no SQL, no HTTP)."""
     from ml.lead_scoring.features import model_inputs
-    from ml.lead_scoring.model.pyfunc import load_lead_model
+    from ml.lead_scoring.steps.score import load_lead_model
     from ml.registry.tracking import configure_mlflow
     from ml.settings import load_settings
 

@@ -179,9 +179,11 @@ def _train(args: argparse.Namespace, settings: Settings) -> None:
     from ml.nightly import run_training
 
     require_state(settings, settings.work_warehouse, "there are no marts to train on")
+    dag_id = USE_CASES[args.use_case][1]
+    assert dag_id is not None  # `train` offers only TRAINABLE use cases
     run_training(
         settings,
-        USE_CASES[args.use_case][1],
+        dag_id,
         args.business_date,
         progress=lambda line: log.info("  | %s", line[:200]),
     )

@@ -21,9 +21,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from ml.modelling.factors import humanize
 from ml.modelling.features import FeatureSpec
 from ml.modelling.features import model_inputs as generic_model_inputs
+from ml.modelling.model import humanize
 
 # Columns of lead_features that identify or time a row, or are free text: never features.
 NON_FEATURE_COLUMNS = frozenset(

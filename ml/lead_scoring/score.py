@@ -29,7 +29,7 @@ import pandas as pd
 from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.features import model_inputs, readable_name
 from ml.lead_scoring.model.prior import PRIOR_MODEL_NAME, fit_source_prior, prior_factors
-from ml.modelling.factors import top_factor_rows
+from ml.modelling.model import top_factor_rows
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,8 @@ from ml.lead_scoring.config import LeadScoringConfig
 from ml.lead_scoring.evaluate import PerLeadEvaluation
 from ml.lead_scoring.features import LABEL, MIN_DATED_DAYS, FeatureSpec, model_inputs
 from ml.metrics import ClassificationMetrics, classification_metrics
-from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel, fit_logistic, fit_xgboost
+from ml.modelling.fit import fit_logistic, fit_xgboost
+from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel
 from ml.registry.provenance import code_version, data_fingerprint
 
 log = logging.getLogger(__name__)

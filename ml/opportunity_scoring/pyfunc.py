@@ -1,12 +1,13 @@
 """The deal model as an MLflow pyfunc: any MLflow client gets win and slip
-probabilities; salespipe unwraps it (:func:`load_deal_model`) for the exact factors."""
+probabilities; salespipe unwraps it for the exact factors
+(:func:`ml.opportunity_scoring.steps.score.load_deal_model`, the step that reads MLflow)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from ml.opportunity_scoring.train import DealModel
-from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
+from ml.registry.pyfunc import JoblibPythonModel, pinned_requirements
 
 ARTIFACT_KEY = "deal_model"
 
@@ -32,8 +33,3 @@ class DealScoringPyfunc(JoblibPythonModel):
 
 def pip_requirements() -> list[str]:
     return pinned_requirements("scikit-learn", "xgboost-cpu", "pandas", "numpy", "scipy", "joblib")
-
-
-def load_deal_model(model_uri: str) -> DealModel:
-    """Load a registered deal model (``models:/opportunity_scoring/3``) back as a DealModel."""
-    return load_fitted(model_uri)

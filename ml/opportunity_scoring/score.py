@@ -22,7 +22,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-from ml.modelling.factors import factors_json, top_factor_rows
+from ml.modelling.model import factors_json, top_factor_rows
 from ml.opportunity_scoring.features import model_inputs, readable_name
 from ml.opportunity_scoring.train import DealModel, StageRates
 

@@ -22,7 +22,8 @@ import pandas as pd
 
 from ml.metrics import ClassificationMetrics, classification_metrics
 from ml.modelling.features import FeatureSpec
-from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel, fit_logistic, fit_xgboost
+from ml.modelling.fit import fit_logistic, fit_xgboost
+from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel
 from ml.opportunity_scoring.config import OpportunityScoringConfig
 from ml.opportunity_scoring.features import SLIPPED, WON, model_inputs
 

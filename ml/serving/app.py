@@ -262,7 +262,7 @@ def create_app(
             app.openapi_schema = spec
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi
     return app
 
 

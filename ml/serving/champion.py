@@ -52,7 +52,7 @@ def champion_version(settings: Settings) -> str | None:
 
 def load_champion(settings: Settings, version: str) -> LoadedChampion:
     """Load ``lead_scoring`` version ``version`` and compile the feature SQL for it."""
-    from ml.lead_scoring.model.pyfunc import load_lead_model
+    from ml.lead_scoring.steps.score import load_lead_model
 
     model = load_lead_model(f"models:/{MODEL_NAME}/{version}")
     if hasattr(model.estimator, "get_booster"):

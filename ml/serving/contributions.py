@@ -53,9 +53,9 @@ def _linear(model: ExplainableModel, inputs: pd.DataFrame) -> tuple[np.ndarray, 
     out[:, :n_numeric] = (scaled - means[:n_numeric]) * weights[:n_numeric]
     indicator_of = np.flatnonzero(scaling.has_missing)
     offset = n_numeric
-    for i, column in enumerate(indicator_of):
+    for i, index in enumerate(indicator_of):
         w, m = weights[offset + i], means[offset + i]
-        out[:, column] += w * (missing[:, column] - m)
+        out[:, index] += w * (missing[:, index] - m)
     offset += len(indicator_of)
     for j, (column, codes) in enumerate(_codes(model, inputs).items()):
         width = len(model.vocabulary.labels[column])

@@ -169,7 +169,7 @@ class DealChampion:
 
     def for_date(self, as_of: date) -> tuple[str | None, Any]:
         """(version, DealModel) the batch of ``as_of`` scores with, or (None, None)."""
-        from ml.opportunity_scoring.pyfunc import load_deal_model
+        from ml.opportunity_scoring.steps.score import load_deal_model
         from ml.registry.lifecycle import champion_for
 
         alias = self.alias

@@ -1,11 +1,11 @@
 """A lead's top factors as Python objects, straight from the contributions: the online
-path's replacement for the batch's pandas table (:func:`ml.modelling.factors.top_factor_rows`)
-and DuckDB JSON (:func:`ml.modelling.factors.factors_json`), whose fixed costs (a frame
+path's replacement for the batch's pandas table (:func:`ml.modelling.model.top_factor_rows`)
+and DuckDB JSON (:func:`ml.modelling.model.factors_json`), whose fixed costs (a frame
 per direction, a sort, a DuckDB connection) were most of a one-lead request.
 
-The choice of factors is the batch's own numpy code, step for step (the same
-``argpartition``, stable ``argsort``, ``MIN_IMPACT`` cut and rounding of the same arrays);
-the values are written as :func:`~ml.modelling.factors.display_values` writes them.
+The choice of factors is the batch's own code (:func:`ml.modelling.model.top_contributions`,
+then the same rounding of the same arrays);
+the values are written as :func:`~ml.modelling.model.display_values` writes them.
 ``json.dumps(document, separators=(",", ":"), ensure_ascii=False)`` of each document is
 byte for byte the batch's ``factors_json`` (``tests/serving/test_factors.py``).
 """
@@ -17,7 +17,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ml.lead_scoring.model.factors import MIN_IMPACT, probability_effect, readable_name
+from ml.lead_scoring.features import readable_name
+from ml.modelling.model import probability_effect, top_contributions
 
 DIRECTIONS = ("positive", "negative")
 
@@ -34,21 +35,9 @@ def factor_documents(
     documents: list[dict] = [{"positive": [], "negative": []} for _ in range(n)]
     if n == 0 or width == 0:
         return documents
-    k = min(k, width)
     labels = [readable_name(f) for f in features]
     writers = [_writer(inputs[f]) for f in features]
-    for direction, signed in (("positive", contributions), ("negative", -contributions)):
-        top = (
-            np.argpartition(-signed, k - 1, axis=1)[:, :k]
-            if k < width
-            else np.tile(np.arange(width), (n, 1))
-        )
-        top_values = np.take_along_axis(signed, top, axis=1)
-        order = np.argsort(-top_values, axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)
-        top_values = np.take_along_axis(top_values, order, axis=1)
-        rows, ranks = np.nonzero(top_values > MIN_IMPACT)  # row-major: by row, then rank
-        feature_index = top[rows, ranks]
+    for direction, (rows, _, feature_index) in top_contributions(contributions, k).items():
         impact = np.round(contributions[rows, feature_index], 4)
         effect = np.round(
             probability_effect(np.asarray(margin)[rows], contributions[rows, feature_index]), 4

@@ -7,7 +7,7 @@ Probabilities: the steps of :func:`ml.lead_scoring.score.score_with_model`, the 
 :mod:`ml.serving.contributions`, proven bit-identical by ``tests/serving/
 test_contributions.py``; their sum and the sigmoid). Factors:
 :mod:`ml.serving.factors`, the batch's selection as objects, proven byte-identical to
-:func:`ml.lead_scoring.model.factors.factors_json` by ``tests/serving/test_factors.py``. Stale flag:
+:func:`ml.modelling.model.factors_json` by ``tests/serving/test_factors.py``. Stale flag:
 :func:`ml.lead_scoring.score.stale_leads`. Percentile and grade: against the scores of
 the latest night on or before the as-of date in the published warehouse
 (:mod:`ml.serving.population`).

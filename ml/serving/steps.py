@@ -68,7 +68,7 @@ def monitor_online_inputs(business_date: date, settings: Settings | None = None)
 def _compare(settings: Settings, online: pd.DataFrame, version: str) -> pd.DataFrame:
     import mlflow
 
-    from ml.lead_scoring.model.pyfunc import load_lead_model
+    from ml.lead_scoring.steps.score import load_lead_model
 
     configure_mlflow(settings)
     model = load_lead_model(f"models:/{MODEL_NAME}/{version}")

@@ -178,8 +178,7 @@ def _batches(pending: list[_Pending]) -> Iterator[list[_Pending]]:
     batch: list[_Pending] = []
     size = 0
     for item in pending:
-        group = (item.delivery.table, item.delivery.delivery_date)
-        if size >= BATCH_BYTES and group != _group(batch[-1]):
+        if size >= BATCH_BYTES and _group(item) != _group(batch[-1]):
             yield batch
             batch, size = [], 0
         batch.append(item)
@@ -226,13 +225,11 @@ def _load_batch(
                     [item.delivery.relative_path],
                 )  # fmt: skip
         counts = _check_and_insert(con, read, summary, suites)
-        record_files(
-            con,
-            [
-                _record_file(item, status, result, counts.get(item.delivery.relative_path), summary)
-                for item, status, result in read
-            ],
-        )
+        records = [
+            _record_file(item, status, result, counts.get(item.delivery.relative_path), summary)
+            for item, status, result in read
+        ]
+        record_files(con, records)
 
 
 def _check_and_insert(
@@ -273,11 +270,7 @@ def _check_and_insert(
 
 
 def _record_file(
-    item: _Pending,
-    status: str,
-    result: FileRead,
-    counts: FileCounts | None,
-    summary: IngestSummary,
+    item: _Pending, status: str, result: FileRead, counts: FileCounts | None, summary: IngestSummary
 ) -> FileRecord:
     """The file's ledger record, with its counts added to the night's summary."""
     delivery, path = item.delivery, item.delivery.relative_path

@@ -11,7 +11,7 @@ import pytest
 from lead_requests import BUSINESS_DATE
 
 from ml.lead_scoring.features import model_inputs
-from ml.modelling.model import fit_logistic
+from ml.modelling.fit import fit_logistic
 from ml.modelling.params import LogisticParams
 from ml.serving.contributions import contributions
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from lead_requests import BUSINESS_DATE
 
-from ml.lead_scoring.features import model_inputs
-from ml.lead_scoring.model.factors import factors_json, top_factor_rows
+from ml.lead_scoring.features import model_inputs, readable_name
+from ml.modelling.model import factors_json, top_factor_rows
 from ml.serving.factors import factor_documents
 
 
@@ -21,7 +21,7 @@ def _written(documents: list[dict]) -> list[str]:
 
 
 def _batch(contributions, inputs, features, k, margin) -> list[str]:
-    long = top_factor_rows(contributions, inputs, features, k, margin)
+    long = top_factor_rows(contributions, inputs, features, k, margin, readable=readable_name)
     return list(factors_json(long, len(inputs)))
 
 

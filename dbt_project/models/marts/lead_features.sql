@@ -183,7 +183,7 @@ activity_known_days as (
         sum(activities_total) as activities_total
         {%- for activity_type in var('activity_types') %},
         sum(activities_{{ activity_type }}) as activities_{{ activity_type }}
-    {%- endfor %}
+        {%- endfor %}
 
     from activity_days
     group by lead_id, known_date
@@ -203,7 +203,7 @@ activity_running_totals as (
         {%- for activity_type in var('activity_types') %},
         cast(sum(activities_{{ activity_type }}) over lead_days as bigint)
             as activities_{{ activity_type }}
-    {%- endfor %}
+        {%- endfor %}
 
     from activity_known_days
     window lead_days as (partition by lead_id order by known_date rows unbounded preceding)

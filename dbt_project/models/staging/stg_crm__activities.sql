@@ -1,4 +1,6 @@
-{%- set columns = crm_source_columns('activities', required=['activity_id', 'occurred_at', 'activity_type']) -%}
+{%- set columns = crm_source_columns(
+    'activities', required=['activity_id', 'occurred_at', 'activity_type']
+) -%}
 
 with
 

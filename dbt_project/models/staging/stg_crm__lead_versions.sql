@@ -3,7 +3,9 @@
     of point-in-time work (int_lead_versions_classified). Personal columns are
     hashed here (macros/pii.sql); nothing past raw ever sees them in clear text.
 -#}
-{%- set columns = crm_source_columns('leads', required=['lead_id', 'created_at', 'updated_at', 'source', 'status']) -%}
+{%- set columns = crm_source_columns(
+    'leads', required=['lead_id', 'created_at', 'updated_at', 'source', 'status']
+) -%}
 
 with
 

@@ -1,4 +1,6 @@
-{%- set columns = crm_source_columns('market_indicators', required=['date', 'indicator', 'value']) -%}
+{%- set columns = crm_source_columns(
+    'market_indicators', required=['date', 'indicator', 'value']
+) -%}
 
 with
 

@@ -1,4 +1,6 @@
-{%- set columns = crm_source_columns('opportunity_stage_history', required=['opportunity_id', 'stage', 'changed_at']) -%}
+{%- set columns = crm_source_columns(
+    'opportunity_stage_history', required=['opportunity_id', 'stage', 'changed_at']
+) -%}
 
 with
 
@@ -30,9 +32,9 @@ renamed as (
 
 keyed as (
 
-    -- Ingest quarantines rows without a key before they reach raw (quarantine.opportunity_stage_history,
-    -- expectations/raw/opportunity_stage_history.yml); this filter is only a defence for a raw table
-    -- loaded some other way.
+    -- Ingest quarantines rows without a key before they reach raw
+    -- (quarantine.opportunity_stage_history, expectations/raw/opportunity_stage_history.yml);
+    -- this filter is only a defence for a raw table loaded some other way.
     select * from renamed
     where opportunity_id is not null
         and changed_at is not null

@@ -2,7 +2,18 @@
     Every distinct version of every opportunity: one row per (opportunity_id,
     updated_at). Lets the marts compute an opportunity's state as of a business date.
 -#}
-{%- set columns = crm_source_columns('opportunities', required=['opportunity_id', 'account_id', 'created_at', 'updated_at', 'stage', 'amount', 'close_date']) -%}
+{%- set columns = crm_source_columns(
+    'opportunities',
+    required=[
+        'opportunity_id',
+        'account_id',
+        'created_at',
+        'updated_at',
+        'stage',
+        'amount',
+        'close_date',
+    ]
+) -%}
 
 with
 

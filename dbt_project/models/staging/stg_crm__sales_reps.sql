@@ -1,4 +1,6 @@
-{%- set columns = crm_source_columns('sales_reps', required=['rep_id', 'rep_name', 'updated_at']) -%}
+{%- set columns = crm_source_columns(
+    'sales_reps', required=['rep_id', 'rep_name', 'updated_at']
+) -%}
 
 with
 

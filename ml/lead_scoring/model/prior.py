@@ -45,7 +45,7 @@ def fit_source_prior(rows: pd.DataFrame, pseudo_leads: int, default_rate: float)
 
 
 def prior_factors(prior: SourcePrior, sources: pd.Series) -> pd.DataFrame:
-    """The long factor table (as :func:`ml.modelling.factors.top_factor_rows`) for
+    """The long factor table (as :func:`ml.modelling.model.top_factor_rows`) for
     the prior."""
     probability = np.clip(prior.probability(sources), 1e-6, 1 - 1e-6)
     base = np.clip(prior.overall_rate, 1e-6, 1 - 1e-6)

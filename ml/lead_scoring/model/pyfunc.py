@@ -1,5 +1,6 @@
 """The lead model as an MLflow pyfunc: any MLflow client can load it and get
-probabilities; salespipe unwraps it to get the exact contributions too.
+probabilities; salespipe unwraps it to get the exact contributions too
+(:func:`ml.lead_scoring.steps.score.load_lead_model`, the step that reads MLflow).
 
 The fitted :class:`~ml.modelling.model.ExplainableModel` is stored with joblib as the
 model's ``lead_model`` artifact. Loading it needs the ``ml`` package (the same code
@@ -12,8 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ml.modelling.model import ExplainableModel
-from ml.registry.pyfunc import JoblibPythonModel, load_fitted, pinned_requirements
+from ml.registry.pyfunc import JoblibPythonModel, pinned_requirements
 
 # The model-from-code file MLflow stores with every version.
 MODEL_FILE = Path(__file__).with_name("mlflow_model.py")
@@ -38,8 +38,3 @@ class LeadScoringPyfunc(JoblibPythonModel):
 
 def pip_requirements() -> list[str]:
     return pinned_requirements("scikit-learn", "xgboost-cpu", "pandas", "numpy", "scipy", "joblib")
-
-
-def load_lead_model(model_uri: str) -> ExplainableModel:
-    """Load a registered lead model (``models:/lead_scoring/3``) back as an ExplainableModel."""
-    return load_fitted(model_uri, MOVED_MODULES)

@@ -20,7 +20,7 @@ from ml import names
 from ml.lead_scoring.config import lead_scoring_config
 from ml.lead_scoring.features import model_inputs
 from ml.lead_scoring.monitor import assess_night, performance_history, promotion_auc, run_row
-from ml.lead_scoring.steps.score import read_open_leads
+from ml.lead_scoring.steps.score import load_lead_model, read_open_leads
 from ml.monitoring import save_drift_report
 from ml.monitoring.config import drift_config
 from ml.monitoring.tables import last_retraining_requested, write_night
@@ -52,8 +52,6 @@ def monitor_lead_model(business_date: date, settings: Settings | None = None) ->
     Drift never blocks scoring. Returns whether retraining is requested (the DAG then
     emits the retraining Asset), a one-line summary and the HTML report's path.
     """
-    from ml.lead_scoring.model.pyfunc import load_lead_model
-
     settings = settings or load_settings()
     if not lead_scoring_config(settings).enabled:
         return MonitoringOutcome(False, "lead scoring switched off: nothing to monitor", None)

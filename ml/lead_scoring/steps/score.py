@@ -20,6 +20,7 @@ from ml import names
 from ml.catalog import write_partition
 from ml.faults import kill_point
 from ml.lead_scoring.config import SWITCHED_OFF, LeadScoringConfig, lead_scoring_config
+from ml.lead_scoring.model.pyfunc import MOVED_MODULES
 from ml.lead_scoring.score import (
     MODEL,
     lead_scores_frame,
@@ -28,10 +29,11 @@ from ml.lead_scoring.score import (
     stale_leads,
 )
 from ml.lead_scoring.steps.training_rows import read_labelled_rows
-from ml.modelling.factors import factors_json
+from ml.modelling.model import ExplainableModel, factors_json
 from ml.registry.aliases import notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import champion_for
+from ml.registry.pyfunc import load_fitted
 from ml.registry.tracking import configure_mlflow
 from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring
@@ -120,11 +122,16 @@ def score_open_leads(business_date: date, settings: Settings | None = None) -> S
     return ScoringOutcome(len(scores), name, version, method)
 
 
+def load_lead_model(model_uri: str) -> ExplainableModel:
+    """A registered lead model (``models:/lead_scoring/3``) back as the fitted model, with
+    its exact contributions (MLflow's generic ``predict`` gives only the probability).
+    Versions registered before a module moved load too (``MOVED_MODULES``)."""
+    return load_fitted(model_uri, MOVED_MODULES)
+
+
 def _score_with_champion(
     leads: pd.DataFrame, version: str, config: LeadScoringConfig
 ) -> tuple[np.ndarray, pd.DataFrame, str, str, str]:
-    from ml.lead_scoring.model.pyfunc import load_lead_model
-
     # Load the version the alias resolved to, not the alias again: a hand move between
     # the two would otherwise write one version's number on another's scores.
     model = load_lead_model(f"models:/{MODEL_NAME}/{version}")

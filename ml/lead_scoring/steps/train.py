@@ -30,7 +30,7 @@ from ml.lead_scoring.features import (
     model_inputs,
     sufficiency,
 )
-from ml.lead_scoring.steps.score import read_open_leads
+from ml.lead_scoring.steps.score import load_lead_model, read_open_leads
 from ml.lead_scoring.steps.tracking import (
     MODEL_NAME,
     log_candidate,
@@ -236,8 +236,6 @@ def _gate(
     (:func:`ml.lead_scoring.evaluate.promotion_decision`)."""
     model, seen_until = None, None
     if champion is not None:
-        from ml.lead_scoring.model.pyfunc import load_lead_model
-
         model = load_lead_model(f"models:/{MODEL_NAME}/{champion}")
         version = mlflow.MlflowClient().get_model_version(MODEL_NAME, champion)
         seen_until = version.tags.get("holdout_starts_at")

@@ -47,7 +47,7 @@ def monitor_deal_model(business_date: date, settings: Settings | None = None) ->
     ``model_performance``, with the HTML report; returns whether a retraining is asked
     for, a summary and the report. Drift never blocks scoring."""
     from ml.monitoring import save_drift_report
-    from ml.opportunity_scoring.pyfunc import load_deal_model
+    from ml.opportunity_scoring.steps.score import load_deal_model
 
     settings = settings or load_settings()
     config = opportunity_scoring_config(settings)

@@ -30,10 +30,11 @@ from ml.opportunity_scoring.score import (
     with_overdue_slipped,
 )
 from ml.opportunity_scoring.steps.data import read_labelled_rows, read_open_deals
-from ml.opportunity_scoring.train import close_timing, fit_stage_rates, insufficient
+from ml.opportunity_scoring.train import DealModel, close_timing, fit_stage_rates, insufficient
 from ml.registry.aliases import notice_manual_moves
 from ml.registry.history import PROMOTIONS, moves_frame
 from ml.registry.lifecycle import champion_for
+from ml.registry.pyfunc import load_fitted
 from ml.registry.tracking import configure_mlflow
 from ml.settings import Settings, load_settings
 from ml.warehouse import runs as monitoring
@@ -51,6 +52,13 @@ class ScoringOutcome:
     model_name: str
     model_version: str
     scoring_method: str
+
+
+def load_deal_model(model_uri: str) -> DealModel:
+    """A registered deal model (``models:/opportunity_scoring/3``) back as the fitted
+    :class:`~ml.opportunity_scoring.train.DealModel`, with its exact contributions (MLflow's
+    generic ``predict`` gives only the probabilities)."""
+    return load_fitted(model_uri)
 
 
 def score_open_deals(business_date: date, settings: Settings | None = None) -> ScoringOutcome:
@@ -83,8 +91,6 @@ def score_open_deals(business_date: date, settings: Settings | None = None) -> S
             None if champion else read_labelled_rows(con, business_date, config.maturity_days)
         )
     if champion is not None:
-        from ml.opportunity_scoring.pyfunc import load_deal_model
-
         model = load_deal_model(f"models:/{MODEL_NAME}/{champion}")
         win, factors, slip = score_with_model(model, deals, config.top_factors)
         timing, name, version, method = model.timing, MODEL_NAME, champion, MODEL

@@ -36,7 +36,7 @@ def gate(
     champion_auc = None
     if champion is not None:
         from ml.metrics import classification_metrics
-        from ml.opportunity_scoring.pyfunc import load_deal_model
+        from ml.opportunity_scoring.steps.score import load_deal_model
 
         model = load_deal_model(f"models:/{MODEL_NAME}/{champion}")
         try:

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.model.factors import factors_json, readable_name, top_factor_rows
+from ml.lead_scoring.features import readable_name
 from ml.lead_scoring.model.prior import fit_source_prior, prior_factors
 from ml.lead_scoring.score import grades, lead_scores_frame
+from ml.modelling.model import factors_json, top_factor_rows
 from ml.quality import validate_frame
 
 
@@ -27,7 +28,7 @@ def test_top_factors_pick_the_largest_each_way_with_the_leads_values():
             "employees": [120.0, 3.5],
         }
     )
-    long = top_factor_rows(contributions, inputs, list(inputs.columns), k=3)
+    long = top_factor_rows(contributions, inputs, list(inputs.columns), k=3, readable=readable_name)
     documents = [json.loads(d) for d in factors_json(long, rows=2)]
     for factors in documents[0].values():  # without the rows' log-odds, no probability effect
         for factor in factors:

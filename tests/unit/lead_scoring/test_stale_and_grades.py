@@ -13,8 +13,9 @@ import pytest
 
 from ml.config_file import ConfigError, load_section
 from ml.lead_scoring.config import LeadScoringConfig
-from ml.lead_scoring.model.factors import factors_json, top_factor_rows
+from ml.lead_scoring.features import readable_name
 from ml.lead_scoring.score import lead_scores_frame, rank_grades, stale_leads
+from ml.modelling.model import factors_json, top_factor_rows
 from ml.quality import validate_frame
 
 
@@ -98,7 +99,9 @@ def test_factors_carry_their_effect_on_the_probability():
     contributions = np.array([[1.0, -0.5], [0.2, 0.0]])
     inputs = pd.DataFrame({"activities_demo": [2, 0], "lead_age_days": [40, 3]})
     margin = contributions.sum(axis=1) + np.array([-1.0, -1.0])
-    long = top_factor_rows(contributions, inputs, list(inputs.columns), k=2, margin=margin)
+    long = top_factor_rows(
+        contributions, inputs, list(inputs.columns), k=2, margin=margin, readable=readable_name
+    )
     document = json.loads(factors_json(long, rows=2)[0])
     sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     demo = document["positive"][0]
