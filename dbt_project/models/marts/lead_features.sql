@@ -180,10 +180,10 @@ activity_known_days as (
         lead_id,
         known_date,
         max(activity_date) as last_activity_date,
-        sum(activities_total) as activities_total
-        {%- for activity_type in var('activity_types') %},
-        sum(activities_{{ activity_type }}) as activities_{{ activity_type }}
+        {%- for activity_type in var('activity_types') %}
+        sum(activities_{{ activity_type }}) as activities_{{ activity_type }},
         {%- endfor %}
+        sum(activities_total) as activities_total
 
     from activity_days
     group by lead_id, known_date
@@ -199,11 +199,11 @@ activity_running_totals as (
         known_date,
         max(last_activity_date) over lead_days as last_activity_date,
         -- BIGINT, not the HUGEINT a sum gives: many ODBC/JDBC drivers cannot read HUGEINT
-        cast(sum(activities_total) over lead_days as bigint) as activities_total
-        {%- for activity_type in var('activity_types') %},
+        {%- for activity_type in var('activity_types') %}
         cast(sum(activities_{{ activity_type }}) over lead_days as bigint)
-            as activities_{{ activity_type }}
+            as activities_{{ activity_type }},
         {%- endfor %}
+        cast(sum(activities_total) over lead_days as bigint) as activities_total
 
     from activity_known_days
     window lead_days as (partition by lead_id order by known_date rows unbounded preceding)
