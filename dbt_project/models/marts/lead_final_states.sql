@@ -38,7 +38,10 @@ leads_as_of_business_date as (
 
     from lead_versions
     where lead_versions.valid_from < {{ business_date() }} + interval 1 day
-        and (lead_versions.valid_to is null or lead_versions.valid_to >= {{ business_date() }} + interval 1 day)
+        and (
+            lead_versions.valid_to is null
+            or lead_versions.valid_to >= {{ business_date() }} + interval 1 day
+        )
         and lead_versions.created_at < {{ business_date() }} + interval 1 day
 
 ),
@@ -53,8 +56,10 @@ activity_as_of_business_date as (
         {%- for activity_type in var('activity_types') %}
         cast(sum(activities_{{ activity_type }}) as bigint) as activities_{{ activity_type }},
         {%- endfor %}
-        cast(sum(activities_total) filter (where activity_date > {{ business_date() }} - 14) as bigint)
-            as activities_last_14_days
+        cast(
+            sum(activities_total) filter (where activity_date > {{ business_date() }} - 14)
+            as bigint
+        ) as activities_last_14_days
 
     from activity_days
     where known_date <= {{ business_date() }}
