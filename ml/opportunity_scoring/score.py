@@ -17,16 +17,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
+from ml import names
 from ml.modelling.model import factors_json, top_factor_rows
-from ml.opportunity_scoring.features import model_inputs, readable_name
-from ml.opportunity_scoring.train import DealModel, StageRates
+from ml.opportunity_scoring.features import SLIPPED, WON, model_inputs, readable_name, sufficiency
+from ml.opportunity_scoring.train import DealModel, StageRates, close_timing, fit_stage_rates
 
 MODEL, STAGE_WIN_RATE = "model", "stage_win_rate"
+# The model_name of rows scored by the fallback (the champion's rows carry the model's).
+STAGE_RATES_MODEL = "stage_win_rates"
 SCORE_COLUMNS = (
     "opportunity_id", "score_date", "win_probability", "score", "expected_value",
     "slip_probability", "expected_close_period", "top_factors", "model_name",
@@ -143,6 +147,69 @@ def opportunity_scores_frame(
         },
         columns=list(SCORE_COLUMNS),
     )
+
+
+@dataclass(frozen=True)
+class StageFallback:
+    """What a date scores with before a first champion (or below Einstein's minimum): the
+    stage win and slip rates and close timing of the deals labelled by then, and the
+    version its rows are recorded under (the date and how many deals it was fitted on)."""
+
+    rates: StageRates
+    slip: StageRates
+    timing: dict[str, float]
+    version: str
+
+
+def fit_stage_fallback(
+    labelled: pd.DataFrame, as_of: date, pseudo_deals: float, default_win_rate: float
+) -> StageFallback:
+    """The stage-rate fallback of ``as_of`` from its labelled snapshots."""
+    won, lost = sufficiency(labelled)
+    return StageFallback(
+        fit_stage_rates(labelled, WON, pseudo_deals, default_win_rate),
+        fit_stage_rates(labelled, SLIPPED, pseudo_deals, 0.5),
+        close_timing(labelled, labelled["closed_on"]),
+        f"{as_of.isoformat()}-{won + lost}deals",
+    )
+
+
+def deal_scores(
+    deals: pd.DataFrame,
+    as_of: date,
+    scored_at: datetime,
+    *,
+    top_factors: int,
+    champion: tuple[str, DealModel] | None = None,
+    fallback: StageFallback | None = None,
+) -> pd.DataFrame:
+    """The ``ml.opportunity_scores`` rows of ``deals`` (``opportunity_features`` rows of
+    ``as_of``), with the champion (its version and model) or else the fallback. The one
+    composition of the scoring chain: the nightly step and the scoring API both call it,
+    so a deal scored online is its batch row.
+
+    Raises:
+        ValueError: neither a champion nor a fallback is given.
+    """
+    if champion is not None:
+        version, model = champion
+        win, factors, slip = score_with_model(model, deals, top_factors)
+        timing, name, method = model.timing, names.OPPORTUNITY_SCORING, MODEL
+    elif fallback is not None:
+        stages = deals["stage"]
+        win, slip = fallback.rates.probability(stages), fallback.slip.probability(stages)
+        factors = stage_rate_factors(stages, fallback.rates)
+        timing, name, method, version = (
+            fallback.timing, STAGE_RATES_MODEL, STAGE_WIN_RATE, fallback.version
+        )  # fmt: skip
+    else:
+        raise ValueError("deal_scores needs a champion or a stage-rate fallback")
+    slip = with_overdue_slipped(deals, slip, as_of)
+    return opportunity_scores_frame(
+        deals, win, slip, factors, expected_close_period(deals, slip, timing, as_of),
+        score_date=as_of, model_name=name, model_version=str(version),
+        scoring_method=method, scored_at=scored_at,
+    )  # fmt: skip
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -63,8 +63,42 @@ def load_champion(settings: Settings, version: str) -> LoadedChampion:
     return LoadedChampion(MODEL_NAME, version, model, compile_feature_sql(settings, custom))
 
 
-class ChampionHolder:
+class AliasPoller:
+    """Calls :meth:`check` every ``poll_seconds`` in a daemon thread, from :meth:`start`
+    until :meth:`stop`: how the service notices an alias moved in the MLflow UI or CLI
+    (the lead champion here, the deal champion in :mod:`ml.serving.deals`)."""
+
+    thread_name = "alias-poll"
+
+    def __init__(self, poll_seconds: float) -> None:
+        self._poll = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def check(self) -> bool:
+        """Look at the alias once; True if it moved."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Poll the alias in a daemon thread until :meth:`stop`."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._poll):
+            self.check()
+
+
+class ChampionHolder(AliasPoller):
     """The current champion, reloaded in the background when the alias moves."""
+
+    thread_name = "champion-poll"
 
     def __init__(
         self,
@@ -75,10 +109,8 @@ class ChampionHolder:
         load: Callable[[str], LoadedChampion] | None = None,
     ) -> None:
         self._resolve = resolve or (lambda: champion_version(settings))
+        super().__init__(poll_seconds)
         self._load = load or (lambda version: load_champion(settings, version))
-        self._poll = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         version = self._resolve()
         if version is None:
             raise NoChampionError(
@@ -106,18 +138,3 @@ class ChampionHolder:
         old, self.current = self.current.version, loaded
         log.info("%s@%s moved: now serving v%s (was v%s)", MODEL_NAME, ALIAS, version, old)
         return True
-
-    def start(self) -> None:
-        """Poll the alias in a daemon thread until :meth:`stop`."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="champion-poll", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._poll):
-            self.check()

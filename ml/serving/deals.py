@@ -12,17 +12,16 @@ sent as the CRM delivered it gets the batch's features; a changed or new deal ge
 features the batch would give it had the CRM delivered it on ``as_of``.
 
 Scores: the champion the batch would use for the date
-(:func:`ml.registry.lifecycle.champion_for`), through the batch's own
-:func:`ml.opportunity_scoring.score.score_with_model`; without one, the stage win rates
-fitted as the batch fits them, on the labelled snapshots of the published marts. Then
-the batch's overdue rule, expected close period and row assembly.
+(:func:`ml.registry.lifecycle.champion_for`), or without one the stage win rates fitted
+as the batch fits them (:func:`ml.opportunity_scoring.score.fit_stage_fallback`) on the
+labelled snapshots of the published marts, through the batch's own scoring chain
+(:func:`ml.opportunity_scoring.score.deal_scores`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,19 +32,10 @@ import pyarrow as pa
 
 from ml.contract import LINEAGE_COLUMNS
 from ml.opportunity_scoring.config import OpportunityScoringConfig
-from ml.opportunity_scoring.features import SLIPPED, WON, sufficiency
-from ml.opportunity_scoring.score import (
-    MODEL,
-    STAGE_WIN_RATE,
-    expected_close_period,
-    opportunity_scores_frame,
-    score_with_model,
-    stage_rate_factors,
-    with_overdue_slipped,
-)
+from ml.opportunity_scoring.score import StageFallback, deal_scores, fit_stage_fallback
 from ml.opportunity_scoring.steps.data import read_labelled_rows
-from ml.opportunity_scoring.steps.score import MODEL_NAME, STAGE_RATES_MODEL
-from ml.opportunity_scoring.train import close_timing, fit_stage_rates
+from ml.opportunity_scoring.steps.score import MODEL_NAME
+from ml.serving.champion import AliasPoller
 from ml.serving.features import FeatureSql
 from ml.serving.request_rows import raw_schema, raw_table
 
@@ -61,16 +51,6 @@ class DealNotOpenError(ValueError):
         self.index, self.opportunity_id, self.reason = index, opportunity_id, reason
 
 
-@dataclass(frozen=True)
-class StageRateFit:
-    """The batch's fallback for a date: stage win and slip rates, timing and version."""
-
-    rates: Any
-    slip: Any
-    timing: dict[str, float]
-    version: str
-
-
 class PublishedDeals:
     """What the published night holds for deals, read when its files change: the deal
     history's raw rows (as Arrow tables) and, per as-of date, the stage-rate fallback."""
@@ -82,7 +62,7 @@ class PublishedDeals:
         self._lock = threading.Lock()
         self._stamp: tuple[float | None, float | None] | None = None
         self._tables: dict[str, pa.Table] = {}
-        self._fits: dict[date, StageRateFit] = {}
+        self._fits: dict[date, StageFallback] = {}
 
     def _check(self) -> None:
         stamp = tuple(
@@ -97,20 +77,16 @@ class PublishedDeals:
             self._check()
             return self._tables
 
-    def stage_rates(self, as_of: date) -> StageRateFit:
-        """The batch's stage-rate fallback for ``as_of`` (``_stage_rate_scores``' fit)."""
+    def stage_rates(self, as_of: date) -> StageFallback:
+        """The batch's stage-rate fallback for ``as_of``, fitted as the batch fits it."""
         with self._lock:
             self._check()
             if as_of not in self._fits:
                 with duckdb.connect(str(self._warehouse), read_only=True) as con:
                     labelled = read_labelled_rows(con, as_of, self._config.maturity_days)
-                won, lost = sufficiency(labelled)
                 c = self._config
-                self._fits[as_of] = StageRateFit(
-                    fit_stage_rates(labelled, WON, c.pseudo_deals, c.default_win_rate),
-                    fit_stage_rates(labelled, SLIPPED, c.pseudo_deals, 0.5),
-                    close_timing(labelled, labelled["closed_on"]),
-                    f"{as_of.isoformat()}-{won + lost}deals",
+                self._fits[as_of] = fit_stage_fallback(
+                    labelled, as_of, c.pseudo_deals, c.default_win_rate
                 )
             return self._fits[as_of]
 
@@ -138,18 +114,19 @@ class PublishedDeals:
         return out
 
 
-class DealChampion:
+class DealChampion(AliasPoller):
     """``opportunity_scoring@champion`` as the batch of a date would use it: the alias,
     looked at every ``poll_seconds`` in a thread, and per date the version
     :func:`~ml.registry.lifecycle.champion_for` picks; loaded versions are kept."""
 
+    thread_name = "deal-champion"
+
     def __init__(self, client: Any, poll_seconds: float) -> None:
-        self._client, self._poll = client, poll_seconds
+        super().__init__(poll_seconds)
+        self._client = client
         self._lock = threading.Lock()
         self._by_date: dict[tuple[str | None, date], str | None] = {}
         self._models: dict[str, Any] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.alias: str | None = self._resolve()
 
     def _resolve(self) -> str | None:
@@ -182,20 +159,6 @@ class DealChampion:
                 self._models[version] = load_deal_model(f"models:/{MODEL_NAME}/{version}")
             return version, self._models.get(version) if version else None
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="deal-champion", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._poll):
-            self.check()
-
 
 class DealScorer:
     """Scores request deals with the batch's champion for their date, or its fallback."""
@@ -226,27 +189,12 @@ class DealScorer:
                 raise DealNotOpenError(index, deal_id, _why_not_open(rows, index, as_of))
         deals = built.loc[wanted].reset_index(drop=True)
         version, model = self.champion.for_date(as_of)
-        if model is not None:
-            win, factors, slip = score_with_model(model, deals, self.config.top_factors)
-            timing, name, method = model.timing, MODEL_NAME, MODEL
-        else:
-            fit = self.published.stage_rates(as_of)
-            stages = deals["stage"]
-            win, slip = fit.rates.probability(stages), fit.slip.probability(stages)
-            factors = stage_rate_factors(stages, fit.rates)
-            timing, name, method, version = (
-                fit.timing,
-                STAGE_RATES_MODEL,
-                STAGE_WIN_RATE,
-                fit.version,
-            )
-        slip = with_overdue_slipped(deals, slip, as_of)
-        frame = opportunity_scores_frame(
-            deals, win, slip, factors, expected_close_period(deals, slip, timing, as_of),
-            score_date=as_of, model_name=name, model_version=str(version),
-            scoring_method=method, scored_at=datetime.now(UTC),
+        fallback = None if model is not None else self.published.stage_rates(as_of)
+        frame = deal_scores(
+            deals, as_of, datetime.now(UTC), top_factors=self.config.top_factors,
+            champion=(str(version), model) if model is not None else None, fallback=fallback,
         )  # fmt: skip
-        return frame, str(version)
+        return frame, str(version) if fallback is None else fallback.version
 
 
 def _why_not_open(rows: dict[str, dict[str, list]], index: int, as_of: date) -> str:

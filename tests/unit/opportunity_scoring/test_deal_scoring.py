@@ -22,7 +22,9 @@ from ml.opportunity_scoring.features import (
 )
 from ml.opportunity_scoring.monitor import realised_deal_performance
 from ml.opportunity_scoring.score import (
+    deal_scores,
     expected_close_period,
+    fit_stage_fallback,
     opportunity_scores_frame,
     score_with_model,
     stage_rate_factors,
@@ -354,3 +356,23 @@ def test_holdout_predictions_are_the_score_history_rows_of_one_training():
     np.testing.assert_allclose(rows["win_probability"], p)
     with pytest.raises(ValueError, match="^9 probabilities for 10 holdout snapshots$"):
         holdout_predictions(holdout, p[:9], date(2025, 12, 30), "7")
+
+
+def test_without_a_champion_the_scoring_chain_uses_the_fallback_fitted_as_of_the_date():
+    labelled = labelled_snapshots(snapshots(), OUTCOMES, TODAY, maturity_days=120)
+    fallback = fit_stage_fallback(labelled, TODAY, pseudo_deals=0, default_win_rate=0.2)
+    assert fallback.version == "2024-07-01-3deals"  # A and C won, B lost
+    deals = pd.DataFrame(
+        {"opportunity_id": ["D", "E"], "stage": ["proposal", "prospecting"],
+         "close_date": pd.to_datetime(["2024-08-01", "2024-06-01"]),
+         "amount_in_default_currency": [1000.0, 200.0]}
+    )  # fmt: skip
+    frame = deal_scores(deals, TODAY, datetime(2024, 7, 2), top_factors=3, fallback=fallback)
+    assert list(frame["opportunity_id"]) == ["D", "E"]
+    assert list(frame["win_probability"]) == list(fallback.rates.probability(deals["stage"]))
+    assert frame["slip_probability"].iloc[1] == 1.0  # past its close date: already slipped
+    assert set(frame["model_name"]) == {"stage_win_rates"}
+    assert set(frame["model_version"]) == {"2024-07-01-3deals"}
+    assert set(frame["scoring_method"]) == {"stage_win_rate"}
+    with pytest.raises(ValueError, match="^deal_scores needs a champion or a stage-rate fallback$"):
+        deal_scores(deals, TODAY, datetime(2024, 7, 2), top_factors=3)
