@@ -162,7 +162,7 @@ class StageFallback:
 
 
 def fit_stage_fallback(
-    labelled: pd.DataFrame, as_of: date, pseudo_deals: float, default_win_rate: float
+    labelled: pd.DataFrame, as_of: date, pseudo_deals: int, default_win_rate: float
 ) -> StageFallback:
     """The stage-rate fallback of ``as_of`` from its labelled snapshots."""
     won, lost = sufficiency(labelled)
