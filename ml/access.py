@@ -112,3 +112,13 @@ def ensure_airflow_password(settings: Settings) -> Path:
         write_secret(path, json.dumps({"admin": secrets.token_urlsafe(18)}) + "\n")
     os.chmod(path, 0o600)
     return path
+
+
+def ensure_api_token(settings: Settings) -> Path:
+    """The local scoring API's bearer token file (600), made once: printed hints read it
+    with ``$(cat ...)``, so the token never reaches a terminal's or CI's log."""
+    path = settings.api_token_file
+    if not path.exists():
+        write_secret(path, secrets.token_urlsafe(18) + "\n")
+    os.chmod(path, 0o600)
+    return path

@@ -132,6 +132,12 @@ class Settings:
         return self.home / "secrets" / "airflow_passwords.json"
 
     @property
+    def api_token_file(self) -> Path:
+        """A bearer token for the local scoring API, made at mode 600 by ``salespipe demo``
+        and ``run`` (``ml.access``) so that the hint they print names a file, not a token."""
+        return self.home / "secrets" / "api_token"
+
+    @property
     def warehouse(self) -> Path:
         """The published, read-only copy that BI tools open. Replaced atomically each night."""
         return self.home / "warehouse" / "salespipe.duckdb"

@@ -57,9 +57,12 @@ def request_for(con: duckdb.DuckDBPyConnection, as_of: date, lead_ids: list[str]
 def api_hint(settings, as_of: date) -> list[str]:
     """Lines that tell how to call the API on this install, with a working ``curl``: an
     example request (the best-scored open lead of ``as_of``, as the CRM delivered it) is
-    written to ``<home>/serving/example_request.json``, and a fresh token is suggested."""
+    written to ``<home>/serving/example_request.json``, and the commands read the token
+    from ``<home>/secrets/api_token`` (:func:`ml.access.ensure_api_token`) rather than
+    print it."""
     import json
-    import secrets
+
+    from ml.access import ensure_api_token
 
     with duckdb.connect(str(settings.work_warehouse), read_only=True) as con:
         top = con.execute(
@@ -73,13 +76,14 @@ def api_hint(settings, as_of: date) -> list[str]:
     path = settings.home / "serving" / "example_request.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(body, indent=2))
-    token = secrets.token_urlsafe(18)
+    token = ensure_api_token(settings)
     port = settings.serving().port
     return [
-        f"Scoring API:  SALESPIPE_API_TOKENS={token} salespipe serve",
+        f"Scoring API:  SALESPIPE_API_TOKENS=$(cat {token}) salespipe serve",
         "  then, from another shell (one lead, as the CRM sent it; docs/serving.md):",
-        f"  curl -s http://127.0.0.1:{port}/v1/leads/score -H 'Authorization: Bearer {token}' "
-        f"-H 'Content-Type: application/json' -d @{path}",
+        f"  curl -s http://127.0.0.1:{port}/v1/leads/score"
+        f' -H "Authorization: Bearer $(cat {token})"'
+        f" -H 'Content-Type: application/json' -d @{path}",
     ]
 
 

@@ -50,3 +50,29 @@ def test_serve_binds_to_loopback_by_default(capsys):
         main(["serve", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "address to bind (default: serving.host in salespipe.yml, else 127.0.0.1)" in help_text
+
+
+def test_the_printed_api_hint_reads_the_token_from_a_600_file_and_never_shows_it(night, tmp_path):
+    import shutil
+    import stat
+    import subprocess
+
+    from lead_requests import BUSINESS_DATE
+
+    from ml.serving.examples import api_hint
+
+    work = tmp_path / "home" / "warehouse" / "work"
+    work.mkdir(parents=True)
+    shutil.copy(night.home / "warehouse" / "work" / "salespipe_work.duckdb", work)
+    settings = load_settings({"SALESPIPE_HOME": str(tmp_path / "home")})
+    lines = api_hint(settings, BUSINESS_DATE)
+    token = settings.api_token_file.read_text().strip()
+    assert len(token) >= 24 and stat.S_IMODE(settings.api_token_file.stat().st_mode) == 0o600
+    assert token not in "\n".join(lines)
+    assert api_hint(settings, BUSINESS_DATE) == lines  # the same file, the same token
+    # the lines as a shell runs them: the token comes from the file
+    serve = lines[0].removeprefix("Scoring API:").strip()
+    shown = subprocess.run(["bash", "-c", f"echo {serve} {lines[2].strip()}"],
+                           capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert f"SALESPIPE_API_TOKENS={token} salespipe serve" in shown
+    assert f"-H Authorization: Bearer {token} -H" in shown
