@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ml.modelling.factors import factors_json, top_factor_rows
-from ml.opportunity_scoring.features import model_inputs, readable_name
+from ml.opportunity_scoring.features import model_inputs, readable_name, shown_values
 from ml.opportunity_scoring.train import DealModel, StageRates
 
 MODEL, STAGE_WIN_RATE = "model", "stage_win_rate"
@@ -65,8 +65,9 @@ def score_with_model(
     contributions, bias = model.win.contributions(inputs)
     margin = contributions.sum(axis=1) + bias
     probability = 1.0 / (1.0 + np.exp(-margin))
+    shown = shown_values(inputs, deals)
     long = top_factor_rows(
-        contributions, inputs, model.win.spec.columns, top_factors, margin, readable_name
+        contributions, shown, model.win.spec.columns, top_factors, margin, readable_name
     )
     slip = (
         model.slip.predict_proba(model_inputs(deals, model.slip.spec))

@@ -2,9 +2,10 @@
 fitted models out; ``steps`` logs them to MLflow and runs the gate.
 
 - **Win probability**: the logistic baseline and XGBoost (:mod:`ml.modelling.model`),
-  both Platt-calibrated on the calibration slice; the one with the lower holdout
-  log-loss is the candidate. The stage win rates are fitted on the same rows as the
-  reference the gate makes it beat.
+  both Platt-calibrated on the calibration slice, and their blend
+  (:mod:`ml.opportunity_scoring.blend`: the average of their calibrated log-odds,
+  Platt-scaled again); the one with the lowest holdout log-loss is the candidate. The
+  stage win rates are fitted on the same rows as the reference the gate makes it beat.
 - **Slip risk**: a calibrated logistic regression on the same features, label
   ``slipped`` (not closed by the then-current close date).
 - **Expected close**: per stage, the median days from a snapshot to the deal's close,
@@ -23,6 +24,7 @@ import pandas as pd
 from ml.metrics import ClassificationMetrics, classification_metrics
 from ml.modelling.features import FeatureSpec
 from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel, fit_logistic, fit_xgboost
+from ml.opportunity_scoring.blend import BLEND, BlendedModel, fit_blend
 from ml.opportunity_scoring.config import OpportunityScoringConfig
 from ml.opportunity_scoring.features import SLIPPED, WON, model_inputs
 
@@ -108,7 +110,7 @@ def close_timing(rows: pd.DataFrame, closed_on: pd.Series) -> dict[str, float]:
 class DealModel:
     """What a registered version holds: the win model, the slip model, the timing."""
 
-    win: ExplainableModel
+    win: ExplainableModel | BlendedModel
     slip: ExplainableModel | None
     slip_rates: StageRates
     timing: dict[str, float]
@@ -121,7 +123,7 @@ class DealModel:
 @dataclass(frozen=True)
 class Candidate:
     name: str
-    model: ExplainableModel
+    model: ExplainableModel | BlendedModel
     holdout_probability: np.ndarray
     metrics: ClassificationMetrics
     fit_seconds: float
@@ -132,7 +134,8 @@ def fit_win_candidates(
     rows: pd.DataFrame, spec: FeatureSpec, split: Split, config: OpportunityScoringConfig
 ) -> list[Candidate]:
     """Fit the logistic baseline and XGBoost on ``split.train`` (rows with a ``won``
-    label only), calibrate both on ``split.calibration``, judge both on ``split.holdout``.
+    label only), calibrate both on ``split.calibration``, blend them (calibrated on the
+    same slice), judge all three on ``split.holdout``.
 
     Raises:
         ValueError: the training or calibration deals hold a single outcome.
@@ -163,6 +166,17 @@ def fit_win_candidates(
         probability = model.predict_proba(inputs.iloc[split.holdout])
         metrics = classification_metrics(y[split.holdout], probability)
         candidates.append(Candidate(name, model, probability, metrics, seconds, params))
+    started = time.perf_counter()
+    members = {c.name: c for c in candidates}
+    blend = fit_blend(members[LOGISTIC].model, members[XGBOOST].model, calib_x,
+                      y[split.calibration])  # fmt: skip
+    seconds = members[LOGISTIC].fit_seconds + members[XGBOOST].fit_seconds
+    seconds += time.perf_counter() - started
+    probability = blend.predict_proba(inputs.iloc[split.holdout])
+    metrics = classification_metrics(y[split.holdout], probability)
+    params = {**members[LOGISTIC].params, **members[XGBOOST].params,
+              "blend.logistic_weight": blend.weight}  # fmt: skip
+    candidates.append(Candidate(BLEND, blend, probability, metrics, seconds, params))
     return candidates
 
 
