@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,12 @@ def test_a_model_trained_on_the_raw_durations_still_scores():
     inputs = model_inputs(rows, old)
     assert list(inputs.columns) == ["days_in_stage", "activities_30d"]
     np.testing.assert_array_equal(inputs["days_in_stage"], rows["days_in_stage"])
+    labels = (rows["days_in_stage"] > 40).astype(int).to_numpy()
+    win = fit_logistic(inputs, labels, old, LogisticParams())
+    registered = pickle.dumps(DealModel(win, None, StageRates({}, 0.5, 0), {"*": 30.0}))
+    probability, factors, _ = score_with_model(pickle.loads(registered), rows, top_factors=3)
+    np.testing.assert_allclose(probability, win.predict_proba(inputs))
+    assert "Days in the current stage" in factors[0]
 
 
 def test_factors_show_the_days_not_their_logarithm():
