@@ -157,24 +157,21 @@ def fit_win_candidates(
             {f"xgboost.{k}": v for k, v in asdict(config.xgboost).items()},
         ),
     }  # fmt: skip
-    candidates = []
+    candidates, members = [], {}
     for name, (fit, params) in fitters.items():
         started = time.perf_counter()
-        model = fit()
+        model = members[name] = fit()
         model.calibrate(calib_x, y[split.calibration])
         seconds = time.perf_counter() - started
         probability = model.predict_proba(inputs.iloc[split.holdout])
         metrics = classification_metrics(y[split.holdout], probability)
         candidates.append(Candidate(name, model, probability, metrics, seconds, params))
     started = time.perf_counter()
-    members = {c.name: c for c in candidates}
-    blend = fit_blend(members[LOGISTIC].model, members[XGBOOST].model, calib_x,
-                      y[split.calibration])  # fmt: skip
-    seconds = members[LOGISTIC].fit_seconds + members[XGBOOST].fit_seconds
-    seconds += time.perf_counter() - started
+    blend = fit_blend(members[LOGISTIC], members[XGBOOST], calib_x, y[split.calibration])
+    seconds = sum(c.fit_seconds for c in candidates) + time.perf_counter() - started
     probability = blend.predict_proba(inputs.iloc[split.holdout])
     metrics = classification_metrics(y[split.holdout], probability)
-    params = {**members[LOGISTIC].params, **members[XGBOOST].params,
+    params = {**candidates[0].params, **candidates[1].params,
               "blend.logistic_weight": blend.weight}  # fmt: skip
     candidates.append(Candidate(BLEND, blend, probability, metrics, seconds, params))
     return candidates
