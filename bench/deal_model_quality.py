@@ -7,7 +7,7 @@ Usage, on a warehouse built by a nightly run (the work file or the published one
 
 It runs the nightly training's own pure stages (no MLflow, nothing written): the mature
 deals' labelled snapshots (``data.read_labelled_rows``), the whole-deal split by creation
-(newest 20% holdout, newest 15% of the rest calibrate), both Platt-calibrated candidates
+(newest 20% holdout, newest 15% of the rest calibrate), the three Platt-calibrated candidates
 and the stage win rates fitted on the same rows, and the slip model. Prints, on the same
 holdout snapshots: AUC (all snapshots and each deal's first), expected calibration error,
 log-loss, expected value over the amount won (with the range that chance alone gives it

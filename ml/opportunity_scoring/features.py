@@ -27,13 +27,21 @@ from ml.modelling.features import model_inputs as generic_model_inputs
 
 SOURCE = "opportunity_features"
 WON, SLIPPED = "won", "slipped"
+# Durations enter on a log scale (``log_<column>``, from ``with_derived``): how long a deal
+# takes is heavy-tailed, and on the log scale its effect on the odds is closer to linear
+# (measured in docs/deal-scoring.md; trees are unaffected, the logistic model ranks better).
+LOGGED = (
+    "days_in_stage", "days_in_stage_vs_median", "age_days", "days_since_last_activity",
+    "account_days_since_last_activity",
+)  # fmt: skip
+LOG_PREFIX = "log_"
 NUMERIC = (
-    "stage_index", "days_in_stage", "stage_median_days", "days_in_stage_vs_median", "age_days",
-    "amount_in_default_currency", "amount_change_in_default_currency", "days_to_close_date",
-    "close_date_pushes", "close_date_days_pushed", "activities_7d", "activities_30d",
-    "days_since_last_activity", "account_activities_7d", "account_activities_30d",
-    "account_days_since_last_activity", "owner_closed_deals", "owner_win_rate",
-    "account_employees",
+    "stage_index", "log_days_in_stage", "stage_median_days", "log_days_in_stage_vs_median",
+    "log_age_days", "amount_in_default_currency", "amount_change_in_default_currency",
+    "days_to_close_date", "close_date_pushes", "close_date_days_pushed", "activities_7d",
+    "activities_30d", "log_days_since_last_activity", "account_activities_7d",
+    "account_activities_30d", "log_account_days_since_last_activity", "owner_closed_deals",
+    "owner_win_rate", "account_employees",
 )  # fmt: skip
 CATEGORICAL = ("stage", "product", "region", "account_industry", "close_quarter")
 # Derived from the snapshot's own close date (point in time): deals due in a strong
@@ -73,7 +81,9 @@ READABLE_NAMES = {
 
 def readable_name(feature: str) -> str:
     """A deal feature in words a rep understands (``days_to_close_date`` -> "Days to the
-    close date")."""
+    close date"); a logged duration is named as the duration (its factor shows the days)."""
+    if feature.startswith(LOG_PREFIX) and feature[len(LOG_PREFIX) :] in LOGGED:
+        feature = feature[len(LOG_PREFIX) :]
     return READABLE_NAMES.get(feature, feature.replace("_", " ").capitalize())
 
 
@@ -87,6 +97,33 @@ def with_close_quarter(features: pd.DataFrame) -> pd.DataFrame:
         quarter.notna(), None)})  # fmt: skip
 
 
+def with_derived(features: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with the derived model columns: ``close_quarter``
+    (:func:`with_close_quarter`) and ``log_<column>`` = log(1 + days) of every duration in
+    ``LOGGED`` it carries (negative days count as 0; missing stays missing)."""
+    features = with_close_quarter(features)
+    logged = {
+        f"{LOG_PREFIX}{column}": np.log1p(
+            np.maximum(pd.to_numeric(features[column], errors="coerce").astype("float64"), 0.0)
+        )
+        for column in LOGGED
+        if column in features.columns
+    }
+    return features.assign(**logged) if logged else features
+
+
+def shown_values(inputs: pd.DataFrame, features: pd.DataFrame) -> pd.DataFrame:
+    """``inputs`` (model inputs of ``features``' rows) with every ``log_<column>`` put back
+    to the column's own value, for the factors a rep reads ("Days in the current stage: 40",
+    not its logarithm)."""
+    shown = inputs.copy()
+    for column in inputs.columns:
+        raw = column[len(LOG_PREFIX) :]
+        if column.startswith(LOG_PREFIX) and raw in LOGGED and raw in features.columns:
+            shown[column] = pd.to_numeric(features[raw], errors="coerce").to_numpy(dtype=float)
+    return shown
+
+
 def deal_spec(
     features: pd.DataFrame, leakage: frozenset[str] | set[str] = frozenset()
 ) -> FeatureSpec:
@@ -95,14 +132,18 @@ def deal_spec(
     Raises:
         ValueError: the frame carries none of the deal features.
     """
-    features = with_close_quarter(features)
+    features = with_derived(features)
     numeric = tuple(c for c in NUMERIC if c in features.columns and c not in leakage)
     categorical = tuple(c for c in CATEGORICAL if c in features.columns and c not in leakage)
     if not numeric and not categorical:
         raise ValueError(
             f"{SOURCE} holds none of the deal features ({', '.join(NUMERIC + CATEGORICAL)})"
         )
-    excluded = {c: "not a deal feature" for c in features.columns if c not in NUMERIC + CATEGORICAL}
+    excluded = {
+        c: "not a deal feature" if c not in LOGGED else "enters on a log scale"
+        for c in features.columns
+        if c not in NUMERIC + CATEGORICAL
+    }
     excluded.update({c: "marked as leakage" for c in leakage if c in features.columns})
     return FeatureSpec(numeric, categorical, excluded)
 
@@ -113,7 +154,7 @@ def model_inputs(features: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
     Raises:
         KeyError: a column the model was trained on is missing (the mart changed shape).
     """
-    return generic_model_inputs(with_close_quarter(features), spec, SOURCE)
+    return generic_model_inputs(with_derived(features), spec, SOURCE)
 
 
 def labelled_snapshots(

@@ -25,7 +25,14 @@ import pandas as pd
 
 from ml import names
 from ml.modelling.model import factors_json, top_factor_rows
-from ml.opportunity_scoring.features import SLIPPED, WON, model_inputs, readable_name, sufficiency
+from ml.opportunity_scoring.features import (
+    SLIPPED,
+    WON,
+    model_inputs,
+    readable_name,
+    shown_values,
+    sufficiency,
+)
 from ml.opportunity_scoring.train import DealModel, StageRates, close_timing, fit_stage_rates
 
 MODEL, STAGE_WIN_RATE = "model", "stage_win_rate"
@@ -69,8 +76,9 @@ def score_with_model(
     contributions, bias = model.win.contributions(inputs)
     margin = contributions.sum(axis=1) + bias
     probability = 1.0 / (1.0 + np.exp(-margin))
+    shown = shown_values(inputs, deals)
     long = top_factor_rows(
-        contributions, inputs, model.win.spec.columns, top_factors, margin, readable_name
+        contributions, shown, model.win.spec.columns, top_factors, margin, readable_name
     )
     slip = (
         model.slip.predict_proba(model_inputs(deals, model.slip.spec))

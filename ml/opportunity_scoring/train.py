@@ -2,9 +2,10 @@
 fitted models out; ``steps`` logs them to MLflow and runs the gate.
 
 - **Win probability**: the logistic baseline and XGBoost (:mod:`ml.modelling.model`),
-  both Platt-calibrated on the calibration slice; the one with the lower holdout
-  log-loss is the candidate. The stage win rates are fitted on the same rows as the
-  reference the gate makes it beat.
+  both Platt-calibrated on the calibration slice, and their blend
+  (:mod:`ml.opportunity_scoring.blend`: the average of their calibrated log-odds,
+  Platt-scaled again); the one with the lowest holdout log-loss is the candidate. The
+  stage win rates are fitted on the same rows as the reference the gate makes it beat.
 - **Slip risk**: a calibrated logistic regression on the same features, label
   ``slipped`` (not closed by the then-current close date).
 - **Expected close**: per stage, the median days from a snapshot to the deal's close,
@@ -24,6 +25,7 @@ from ml.metrics import ClassificationMetrics, classification_metrics
 from ml.modelling.features import FeatureSpec
 from ml.modelling.fit import fit_logistic, fit_xgboost
 from ml.modelling.model import LOGISTIC, XGBOOST, ExplainableModel
+from ml.opportunity_scoring.blend import BLEND, BlendedModel, fit_blend
 from ml.opportunity_scoring.config import OpportunityScoringConfig
 from ml.opportunity_scoring.features import SLIPPED, WON, model_inputs
 
@@ -109,7 +111,7 @@ def close_timing(rows: pd.DataFrame, closed_on: pd.Series) -> dict[str, float]:
 class DealModel:
     """What a registered version holds: the win model, the slip model, the timing."""
 
-    win: ExplainableModel
+    win: ExplainableModel | BlendedModel
     slip: ExplainableModel | None
     slip_rates: StageRates
     timing: dict[str, float]
@@ -122,7 +124,7 @@ class DealModel:
 @dataclass(frozen=True)
 class Candidate:
     name: str
-    model: ExplainableModel
+    model: ExplainableModel | BlendedModel
     holdout_probability: np.ndarray
     metrics: ClassificationMetrics
     fit_seconds: float
@@ -133,7 +135,8 @@ def fit_win_candidates(
     rows: pd.DataFrame, spec: FeatureSpec, split: Split, config: OpportunityScoringConfig
 ) -> list[Candidate]:
     """Fit the logistic baseline and XGBoost on ``split.train`` (rows with a ``won``
-    label only), calibrate both on ``split.calibration``, judge both on ``split.holdout``.
+    label only), calibrate both on ``split.calibration``, blend them (calibrated on the
+    same slice), judge all three on ``split.holdout``.
 
     Raises:
         ValueError: the training or calibration deals hold a single outcome.
@@ -155,15 +158,23 @@ def fit_win_candidates(
             {f"xgboost.{k}": v for k, v in asdict(config.xgboost).items()},
         ),
     }  # fmt: skip
-    candidates = []
+    candidates, members = [], {}
     for name, (fit, params) in fitters.items():
         started = time.perf_counter()
-        model = fit()
+        model = members[name] = fit()
         model.calibrate(calib_x, y[split.calibration])
         seconds = time.perf_counter() - started
         probability = model.predict_proba(inputs.iloc[split.holdout])
         metrics = classification_metrics(y[split.holdout], probability)
         candidates.append(Candidate(name, model, probability, metrics, seconds, params))
+    started = time.perf_counter()
+    blend = fit_blend(members[LOGISTIC], members[XGBOOST], calib_x, y[split.calibration])
+    seconds = sum(c.fit_seconds for c in candidates) + time.perf_counter() - started
+    probability = blend.predict_proba(inputs.iloc[split.holdout])
+    metrics = classification_metrics(y[split.holdout], probability)
+    params = {**candidates[0].params, **candidates[1].params,
+              "blend.logistic_weight": blend.weight}  # fmt: skip
+    candidates.append(Candidate(BLEND, blend, probability, metrics, seconds, params))
     return candidates
 
 

@@ -234,7 +234,7 @@ def test_both_candidates_fit_and_their_factors_add_up_to_the_probability():
     config = OpportunityScoringConfig(min_won_deals=1, min_lost_deals=1)
     split = split_by_creation(rows, 0.25, 0.2)
     candidates = fit_win_candidates(rows, spec, split, config)
-    assert [c.name for c in candidates] == ["logistic_regression", "xgboost"]
+    assert [c.name for c in candidates] == ["logistic_regression", "xgboost", "blend"]
     best = best_candidate(candidates)
     assert best.metrics.roc_auc > 0.7  # the signal is strong: a broken fit would not get there
     model = DealModel(best.model, None, fit_stage_rates(rows, WON, 20, 0.5), {"*": 30.0})
