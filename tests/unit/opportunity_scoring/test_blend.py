@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from test_deal_scoring import synthetic_deals as deal_rows
 
 from ml.modelling.features import FeatureSpec
 from ml.opportunity_scoring.blend import BLEND, fit_blend
@@ -24,26 +25,7 @@ from ml.opportunity_scoring.train import (
 
 def synthetic_deals(n: int) -> pd.DataFrame:
     """Deals whose outcome depends on activity, stage and amount."""
-    rng = np.random.default_rng(0)
-    activities = rng.poisson(3, n).astype(float)
-    stage_index = rng.integers(1, 5, n)
-    amount = rng.uniform(1000, 5000, n)
-    logit = -2.0 + 0.6 * activities + 0.3 * stage_index - 0.0003 * (amount - 3000)
-    return pd.DataFrame(
-        {
-            "opportunity_id": [f"O{i:04d}" for i in range(n)],
-            "as_of_date": pd.Timestamp("2024-01-07"),
-            "created_at": pd.Timestamp("2023-01-01") + pd.to_timedelta(np.arange(n), unit="D"),
-            "close_date": pd.Timestamp("2024-03-01"),
-            "stage": np.array(["prospecting", "qualification", "proposal", "negotiation"])[
-                stage_index - 1
-            ],
-            "stage_index": stage_index,
-            "activities_30d": activities,
-            "amount_in_default_currency": amount,
-            WON: (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(float),
-        }
-    )
+    return deal_rows(n, amount_slope=0.0003)
 
 
 @pytest.fixture(scope="module")

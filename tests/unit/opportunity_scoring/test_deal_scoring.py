@@ -202,12 +202,14 @@ def test_bad_score_inputs_are_refused_with_the_reason():
     assert str(error.value) == "opportunity A is scored twice"
 
 
-def synthetic_deals(n: int = 240, seed: int = 0) -> pd.DataFrame:
-    """Deals whose outcome depends on activity and stage."""
+def synthetic_deals(n: int = 240, seed: int = 0, amount_slope: float = 0.0) -> pd.DataFrame:
+    """Deals whose outcome depends on activity and stage (and on the amount, by
+    ``amount_slope`` per unit away from 3,000)."""
     rng = np.random.default_rng(seed)
     activities = rng.poisson(3, n).astype(float)
     stage_index = rng.integers(1, 5, n)
-    logit = -2.0 + 0.6 * activities + 0.3 * stage_index
+    amount = rng.uniform(1000, 5000, n)
+    logit = -2.0 + 0.6 * activities + 0.3 * stage_index - amount_slope * (amount - 3000)
     return pd.DataFrame(
         {
             "opportunity_id": [f"O{i:04d}" for i in range(n)],
@@ -219,7 +221,7 @@ def synthetic_deals(n: int = 240, seed: int = 0) -> pd.DataFrame:
             ],
             "stage_index": stage_index,
             "activities_30d": activities,
-            "amount_in_default_currency": rng.uniform(1000, 5000, n),
+            "amount_in_default_currency": amount,
             WON: (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(float),
         }
     )
