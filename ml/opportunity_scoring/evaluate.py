@@ -26,6 +26,7 @@ class HoldoutEvaluation:
     ece: float
     log_loss: float
     stage_rate_auc: float
+    stage_rate_ece: float
     expected_over_won: float  # sum of p * amount over the amount won, all snapshots
 
     def as_dict(self) -> dict[str, float]:
@@ -50,6 +51,7 @@ def evaluate_holdout(
     if not 0 < y.sum() < len(y):
         raise ValueError("the holdout holds a single outcome; AUC is undefined")
     metrics = classification_metrics(y, probability)
+    stage = classification_metrics(y, stage_rate)
     first = ~holdout["opportunity_id"].duplicated().to_numpy()
     amount = pd.to_numeric(holdout["amount_in_default_currency"], errors="coerce").fillna(0.0)
     won = float((amount.to_numpy() * y).sum())
@@ -60,7 +62,8 @@ def evaluate_holdout(
         auc_first_snapshot=classification_metrics(y[first], probability[first]).roc_auc,
         ece=metrics.expected_calibration_error,
         log_loss=metrics.log_loss,
-        stage_rate_auc=classification_metrics(y, stage_rate).roc_auc,
+        stage_rate_auc=stage.roc_auc,
+        stage_rate_ece=stage.expected_calibration_error,
         expected_over_won=float((amount.to_numpy() * probability).sum()) / won if won else np.nan,
     )
 

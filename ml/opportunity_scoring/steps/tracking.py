@@ -32,7 +32,13 @@ def gate(
     config: OpportunityScoringConfig,
 ) -> GateDecision:
     """Against the champion on the same holdout snapshots; checks: calibration, the
-    minimum AUC, and beating the stage win rates (the fallback it replaces)."""
+    minimum AUC, and beating the stage win rates (the fallback it replaces).
+
+    Calibration passes under the limit (or what chance gives a calibrated model on these
+    snapshots), or when no worse than the stage win rates' on the same snapshots: a
+    refused first model leaves the night to them, and refusing a model for calibration
+    only to publish something calibrated worse is no protection. On open nights the
+    stage rates overstated the amount then won 1.45-1.72 times (docs/deal-scoring.md)."""
     champion_auc = None
     if champion is not None:
         from ml.metrics import classification_metrics
@@ -53,8 +59,9 @@ def gate(
         challenger=judged.auc, champion=champion_auc, higher_is_better=True,
         margin=config.promotion_margin,
         checks={
-            "calibration": (judged.ece <= limit,
-                            f"expected calibration error {judged.ece:.4f} (limit {limit:.4f})"),
+            "calibration": (judged.ece <= max(limit, judged.stage_rate_ece),
+                            f"expected calibration error {judged.ece:.4f} (limit {limit:.4f}, "
+                            f"or the stage win rates' {judged.stage_rate_ece:.4f})"),
             "minimum AUC": (judged.auc >= config.min_auc,
                             f"holdout AUC {judged.auc:.4f} (minimum {config.min_auc})"),
             "stage win rates": (judged.auc > judged.stage_rate_auc,

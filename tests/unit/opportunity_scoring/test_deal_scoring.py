@@ -282,6 +282,9 @@ def test_holdout_evaluation_compares_with_the_stage_rates_on_the_same_rows():
     y = np.array([1, 1, 0, 0, 1])
     result = evaluate_holdout(holdout, y, np.array([0.9, 0.8, 0.2, 0.1, 0.7]), np.full(5, 0.5))
     assert result.auc == 1.0 and result.stage_rate_auc == 0.5 and result.deals == 3
+    # the stage rates say 0.5 to every snapshot; five snapshots make five equal-count bins
+    # of one each, and each is 0.5 from its outcome
+    assert result.stage_rate_ece == pytest.approx(0.5)
     assert result.expected_over_won == pytest.approx((0.9 + 0.8 + 0.2 + 0.1 + 0.7) / 3)
     assert list(lift_table(y, np.array([0.9, 0.8, 0.2, 0.1, 0.7]))["decile"]) == list(range(1, 11))
     with pytest.raises(ValueError) as error:
