@@ -37,7 +37,8 @@ class OpportunityScoringConfig:
     holdout_fraction: float = 0.2
     calibration_fraction: float = 0.15
     # Promotion gate: the challenger's holdout AUC must beat the champion's on the same
-    # rows by this margin, beat the stage win rates, and stay calibrated.
+    # rows by this margin, beat the stage win rates, and stay calibrated (within
+    # max_calibration_error, or no worse than the stage win rates on the same rows).
     promotion_margin: float = 0.001
     max_calibration_error: float = 0.08
     min_auc: float = 0.55
