@@ -23,9 +23,15 @@ last snapshot date on or before it, while D is at least ``--resolve-days`` befor
   fitted on the same rows (``bench/deal_model_reference.py``);
 - the deals open at D are scored, and judged on their outcome as of ``--end``.
 
-Prints the nights, then over all nights: the mean AUC per night, and the expected value
-over the amount then won, with the 5-95% range chance alone gives it if the method were
-calibrated (each deal won once with its mean probability, shared by all its nights).
+With ``--every-night``, a night below Einstein's minimum is judged too, as the nightly
+scores it: with the stage win rates fitted on every mature deal labelled by then
+(``score.fit_stage_fallback``); it has no model nor reference, so those methods are
+judged over the nights that have them.
+
+Prints the nights, then over the nights each method scored: the mean AUC per night, and
+the expected value over the amount then won, with the 5-95% range chance alone gives it
+if the method were calibrated (each deal won once with its mean probability, shared by
+all its nights).
 """
 
 from __future__ import annotations
@@ -52,10 +58,11 @@ from ml.opportunity_scoring.features import (
     model_inputs,
     sufficiency,
 )
+from ml.opportunity_scoring.score import fit_stage_fallback
+from ml.opportunity_scoring.stage_win_rates import fit_stage_win_rates
 from ml.opportunity_scoring.steps.tracking import gate
 from ml.opportunity_scoring.train import (
     best_candidate,
-    fit_stage_rates,
     fit_win_candidates,
     insufficient,
     split_by_creation,
@@ -75,32 +82,51 @@ def known_at(outcomes: pd.DataFrame, night: date) -> pd.DataFrame:
 
 
 def one_night(
-    features: pd.DataFrame, outcomes: pd.DataFrame, night: date, config: OpportunityScoringConfig
+    features: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    night: date,
+    config: OpportunityScoringConfig,
+    every_night: bool = False,
 ) -> tuple[pd.DataFrame, str, str]:
     """The deals open at ``night`` with each method's win probability, and what the
-    night would have published."""
+    night would have published.
+
+    Raises:
+        ValueError: the night is below Einstein's minimum, and not ``every_night``.
+    """
     seen = features[features["as_of_date"] <= pd.Timestamp(night)]
     rows = labelled_snapshots(seen, known_at(outcomes, night), night, config.maturity_days)
     reason = insufficient(*sufficiency(rows), config)
-    if reason:  # the night scores with the stage win rates, and has no model to judge
+    if reason and not every_night:  # it scores with the stage win rates: no model to judge
         raise ValueError(reason)
+    if reason:
+        open_deals = seen[seen["as_of_date"] == pd.Timestamp(night)].reset_index(drop=True)
+        fallback = fit_stage_fallback(rows, night, config.pseudo_deals, config.default_win_rate)
+        stage_p = fallback.rates.probability(open_deals)
+        scored = open_deals[["opportunity_id", "amount_in_default_currency"]].assign(
+            night=night, stage_win_rate=stage_p, model=np.nan, published=stage_p,
+            reference_hgb=np.nan,
+        )  # fmt: skip
+        return scored, "stage_win_rate", reason
     closed = rows.dropna(subset=[WON]).reset_index(drop=True)
     split = split_by_creation(closed, config.holdout_fraction, config.calibration_fraction)
     spec = deal_spec(closed)
     candidates = fit_win_candidates(closed, spec, split, config)
     best = best_candidate(candidates)
     fitted = np.concatenate([split.train, split.calibration])
-    stage = fit_stage_rates(closed.iloc[fitted], WON, config.pseudo_deals, config.default_win_rate)
+    stage = fit_stage_win_rates(
+        closed.iloc[fitted], WON, config.pseudo_deals, config.default_win_rate
+    )
     holdout = closed.iloc[split.holdout]
     judged = evaluate_holdout(
         holdout, holdout[WON].to_numpy(), best.holdout_probability,
-        stage.probability(holdout["stage"]),
+        stage.probability(holdout),
     )  # fmt: skip
     decision = gate(
         None, holdout=holdout, judged=judged, probability=best.holdout_probability, config=config
     )
     open_deals = seen[seen["as_of_date"] == pd.Timestamp(night)].reset_index(drop=True)
-    stage_p = stage.probability(open_deals["stage"])
+    stage_p = stage.probability(open_deals)
     model_p = best.model.predict_proba(model_inputs(open_deals, spec))
     leakage = NOT_FEATURES | {WON, SLIPPED}
     reference_spec = feature_spec(closed.rename(columns={WON: "label"}), leakage=leakage)
@@ -140,6 +166,9 @@ def main() -> None:
     parser.add_argument("--every-days", type=int, default=28)
     parser.add_argument("--resolve-days", type=int, default=180)
     parser.add_argument("--maturity-days", type=int)
+    parser.add_argument(
+        "--every-night", action="store_true", help="judge nights below the minimum too"
+    )
     args = parser.parse_args()
     config = OpportunityScoringConfig()
     if args.maturity_days is not None:
@@ -164,7 +193,9 @@ def main() -> None:
     frames, lines = [], []
     for night in nights:
         try:
-            scored, published, reason = one_night(features, outcomes, night, config)
+            scored, published, reason = one_night(
+                features, outcomes, night, config, args.every_night
+            )
         except ValueError as exc:  # what the nightly training would have said that night
             print(f"  {night}: left out, no model to judge: {exc}", flush=True)
             continue
@@ -178,6 +209,9 @@ def main() -> None:
         line = {"night": night, "open": len(scored), "still open": len(scored) - len(resolved),
                 "won": int(y.sum()), "published": published}  # fmt: skip
         for method in METHODS:
+            if scored[method].isna().all():  # a night below the minimum: no model
+                line[f"AUC {method}"] = line[f"EV/won {method}"] = np.nan
+                continue
             line[f"AUC {method}"] = roc_auc_score(y, resolved[method]) if 0 < y.sum() < len(y) \
                 else np.nan  # fmt: skip
             line[f"EV/won {method}"] = (scored[method] * scored["amount"]).sum() / max(
@@ -195,12 +229,13 @@ def main() -> None:
     deals = pd.concat(frames, ignore_index=True)
     print(f"\nover the {len(lines)} nights judged ({len(deals):,} open deal-nights, "
           f"{deals['opportunity_id'].nunique():,} deals):")  # fmt: skip
-    print(f"{'method':<16}{'mean AUC':>10}{'EV/won':>8}{'if calibrated, 5-95%':>24}")
+    print(f"{'method':<16}{'nights':>7}{'mean AUC':>10}{'EV/won':>8}{'if calibrated, 5-95%':>24}")
     for method in METHODS:
-        low, high = chance_range(deals, method)
-        ratio = (deals[method] * deals["amount"]).sum() / deals["won_amount"].sum()
-        print(f"{method:<16}{table[f'AUC {method}'].mean():>10.3f}{ratio:>8.2f}"
-              f"{f'{low:.2f}-{high:.2f}':>24}")  # fmt: skip
+        scored = deals[deals[method].notna()]
+        low, high = chance_range(scored, method)
+        ratio = (scored[method] * scored["amount"]).sum() / scored["won_amount"].sum()
+        print(f"{method:<16}{scored['night'].nunique():>7}{table[f'AUC {method}'].mean():>10.3f}"
+              f"{ratio:>8.2f}{f'{low:.2f}-{high:.2f}':>24}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from ml.metrics import classification_metrics
 from ml.opportunity_scoring.config import OpportunityScoringConfig
 from ml.opportunity_scoring.evaluate import evaluate_holdout, lift_table
 from ml.opportunity_scoring.features import SLIPPED, WON, deal_spec, model_inputs, sufficiency
+from ml.opportunity_scoring.stage_win_rates import fit_stage_win_rates
 from ml.opportunity_scoring.steps import data
 from ml.opportunity_scoring.train import (
     best_candidate,
@@ -88,9 +89,9 @@ def main() -> None:
     spec = deal_spec(closed)
     candidates = fit_win_candidates(closed, spec, split, config)
     fitted_on = closed.iloc[np.concatenate([split.train, split.calibration])]
-    stage = fit_stage_rates(fitted_on, WON, config.pseudo_deals, config.default_win_rate)
+    stage = fit_stage_win_rates(fitted_on, WON, config.pseudo_deals, config.default_win_rate)
     y = holdout[WON].to_numpy()
-    stage_p = stage.probability(holdout["stage"])
+    stage_p = stage.probability(holdout)
     print(f"\n{'model':<22}{'AUC':>7}{'AUC first':>11}{'ECE':>7}{'log-loss':>10}{'EV/won':>8}")
     for name, p in [("stage_win_rate", stage_p)] + [
         (c.name, c.holdout_probability) for c in candidates

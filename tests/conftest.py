@@ -132,6 +132,22 @@ def test_group(nodeid: str) -> str:
 test_group.__test__ = False  # a helper, not a test
 
 
+# The groups that hold a night (or a server) go first: the scheduler hands groups out in
+# collection order, and a group that takes minutes handed out last keeps the run waiting
+# while the other worker idles (longest first, as in any list scheduling).
+HEAVY_MARKERS = ("e2e", "browser", "deploy", "slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    group = {item.nodeid: test_group(item.nodeid) for item in items}
+    heavy = {
+        group[item.nodeid]
+        for item in items
+        if any(item.get_closest_marker(marker) for marker in HEAVY_MARKERS)
+    }
+    items.sort(key=lambda item: group[item.nodeid] not in heavy)  # stable: order kept within
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
@@ -140,6 +156,8 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return test_group(nodeid)
 
+    # xdist would reorder the groups by their number of tests; keep the order above
+    config.option.loadscopereorder = False
     return GroupScheduling(config, log)
 
 

@@ -10,7 +10,8 @@
   as-of date plus the median days deals in its stage took to close, and never on or
   before the close date it is expected to miss;
 - ``top_factors``: JSON, the top positive and negative factors in words (exact
-  contributions for a model; the stage against the overall rate for the fallback);
+  contributions for a model; for the fallback, the stage against the overall rate and
+  the time in stage against the stage's rate, which add up to the deal's log-odds);
 - ``scoring_method``: ``model`` (a champion scored) or ``stage_win_rate`` (below
   Einstein's minimum of won and lost deals, or before a first champion).
 """
@@ -32,6 +33,11 @@ from ml.opportunity_scoring.features import (
     readable_name,
     shown_values,
     sufficiency,
+)
+from ml.opportunity_scoring.stage_win_rates import (
+    TIME_IN_STAGE,
+    StageWinRates,
+    fit_stage_win_rates,
 )
 from ml.opportunity_scoring.train import DealModel, StageRates, close_timing, fit_stage_rates
 
@@ -88,25 +94,25 @@ def score_with_model(
     return probability, factors_json(long, len(deals)), slip
 
 
-def stage_rate_factors(stages: pd.Series, rates: StageRates) -> np.ndarray:
-    """One factor per deal: its stage, positive when the stage's rate is above the overall
-    rate, negative below; the impact is the difference in log-odds."""
-    p = rates.probability(stages)
-    impact = _logit(p) - _logit(np.full(len(p), rates.overall))
-    keep = np.abs(impact) > 1e-6
-    long = pd.DataFrame(
-        {
-            "row": np.flatnonzero(keep),
-            "direction": np.where(impact[keep] > 0, "positive", "negative"),
-            "rank": 1,
-            "feature": "stage",
-            "label": readable_name("stage"),
-            "value": stages.astype(str).to_numpy()[keep],
-            "impact": np.round(impact[keep], 4),
-            "probability_effect": np.round(p[keep] - rates.overall, 4),
-        }
-    )
-    return factors_json(long, len(stages))
+def stage_rate_factors(deals: pd.DataFrame, rates: StageWinRates, top: int) -> np.ndarray:
+    """Up to two factors per deal, exact in log-odds: its stage (the stage's rate against
+    the overall rate) and its time in the stage (its band's rate against the stage's)."""
+    stage_p, band_p = rates.stage_and_band(deals)
+    overall = _logit(np.full(len(deals), rates.overall))
+    contributions = np.column_stack([_logit(stage_p) - overall, _logit(band_p) - _logit(stage_p)])
+    shown = pd.DataFrame({"stage": deals["stage"].astype(str).to_numpy(),
+                          TIME_IN_STAGE: _time_in_stage(deals)})  # fmt: skip
+    long = top_factor_rows(
+        contributions, shown, ["stage", TIME_IN_STAGE], top, overall + contributions.sum(axis=1),
+        readable_name,
+    )  # fmt: skip
+    return factors_json(long, len(deals))
+
+
+def _time_in_stage(deals: pd.DataFrame) -> np.ndarray:
+    if TIME_IN_STAGE not in deals.columns:
+        return np.full(len(deals), np.nan)
+    return np.round(pd.to_numeric(deals[TIME_IN_STAGE], errors="coerce").to_numpy(float), 1)
 
 
 def opportunity_scores_frame(
@@ -160,10 +166,11 @@ def opportunity_scores_frame(
 @dataclass(frozen=True)
 class StageFallback:
     """What a date scores with before a first champion (or below Einstein's minimum): the
-    stage win and slip rates and close timing of the deals labelled by then, and the
-    version its rows are recorded under (the date and how many deals it was fitted on)."""
+    stage win rates (:mod:`ml.opportunity_scoring.stage_win_rates`), the slip rates and
+    close timing of the deals labelled by then, and the version its rows are recorded
+    under (the date and how many deals it was fitted on)."""
 
-    rates: StageRates
+    rates: StageWinRates
     slip: StageRates
     timing: dict[str, float]
     version: str
@@ -175,7 +182,7 @@ def fit_stage_fallback(
     """The stage-rate fallback of ``as_of`` from its labelled snapshots."""
     won, lost = sufficiency(labelled)
     return StageFallback(
-        fit_stage_rates(labelled, WON, pseudo_deals, default_win_rate),
+        fit_stage_win_rates(labelled, WON, pseudo_deals, default_win_rate),
         fit_stage_rates(labelled, SLIPPED, pseudo_deals, 0.5),
         close_timing(labelled, labelled["closed_on"]),
         f"{as_of.isoformat()}-{won + lost}deals",
@@ -204,9 +211,8 @@ def deal_scores(
         win, factors, slip = score_with_model(model, deals, top_factors)
         timing, name, method = model.timing, names.OPPORTUNITY_SCORING, MODEL
     elif fallback is not None:
-        stages = deals["stage"]
-        win, slip = fallback.rates.probability(stages), fallback.slip.probability(stages)
-        factors = stage_rate_factors(stages, fallback.rates)
+        win, slip = fallback.rates.probability(deals), fallback.slip.probability(deals["stage"])
+        factors = stage_rate_factors(deals, fallback.rates, top_factors)
         timing, name, method, version = (
             fallback.timing, STAGE_RATES_MODEL, STAGE_WIN_RATE, fallback.version
         )  # fmt: skip

@@ -30,6 +30,7 @@ from ml.opportunity_scoring.evaluate import evaluate_holdout, lift_table
 from ml.opportunity_scoring.features import WON, deal_spec, model_inputs, sufficiency
 from ml.opportunity_scoring.plots import holdout_figures
 from ml.opportunity_scoring.pyfunc import ARTIFACT_KEY, pip_requirements
+from ml.opportunity_scoring.stage_win_rates import fit_stage_win_rates
 from ml.opportunity_scoring.steps.data import read_labelled_rows, read_open_deals
 from ml.opportunity_scoring.steps.tracking import (
     gate,
@@ -140,10 +141,10 @@ def train_and_gate(
         split = split_by_creation(closed, config.holdout_fraction, config.calibration_fraction)
         candidates = fit_win_candidates(closed, spec, split, config)
         fit_rows = closed.iloc[np.concatenate([split.train, split.calibration])]
-        stage = fit_stage_rates(fit_rows, WON, config.pseudo_deals, config.default_win_rate)
+        stage = fit_stage_win_rates(fit_rows, WON, config.pseudo_deals, config.default_win_rate)
         holdout = closed.iloc[split.holdout]
         y = holdout[WON].to_numpy()
-        stage_p = stage.probability(holdout["stage"])
+        stage_p = stage.probability(holdout)
         judged = {c.name: evaluate_holdout(holdout, y, c.holdout_probability, stage_p)
                   for c in candidates}  # fmt: skip
         for candidate in candidates:

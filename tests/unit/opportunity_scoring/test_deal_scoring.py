@@ -27,7 +27,6 @@ from ml.opportunity_scoring.score import (
     fit_stage_fallback,
     opportunity_scores_frame,
     score_with_model,
-    stage_rate_factors,
     with_overdue_slipped,
 )
 from ml.opportunity_scoring.train import (
@@ -140,18 +139,6 @@ def test_stage_rates_shrink_to_the_overall_rate_and_default_without_deals():
     assert rates.probability(pd.Series(["negotiation"]))[0] == pytest.approx(2 / 3)
     empty = fit_stage_rates(rows.iloc[:0], WON, pseudo=2, default=0.25)
     assert empty.overall == 0.25 and empty.deals == 0
-
-
-def test_the_fallback_names_the_stage_as_its_one_factor():
-    rates = fit_stage_rates(
-        pd.DataFrame({"opportunity_id": list("abcd"), "stage": ["x", "x", "y", "y"],
-                      WON: [1.0, 1.0, 0.0, 1.0]}), WON, pseudo=0, default=0.2,
-    )  # fmt: skip
-    docs = [json.loads(d) for d in stage_rate_factors(pd.Series(["x", "y"]), rates)]
-    assert docs[0]["negative"] == [] and docs[0]["positive"][0]["value"] == "x"
-    assert docs[0]["positive"][0]["label"] == "Stage"
-    assert docs[0]["positive"][0]["probability_effect"] == pytest.approx(0.25)
-    assert docs[1]["positive"] == [] and docs[1]["negative"][0]["value"] == "y"
 
 
 def test_expected_close_keeps_the_close_date_unless_a_slip_is_likely():
@@ -374,7 +361,7 @@ def test_without_a_champion_the_scoring_chain_uses_the_fallback_fitted_as_of_the
     )  # fmt: skip
     frame = deal_scores(deals, TODAY, datetime(2024, 7, 2), top_factors=3, fallback=fallback)
     assert list(frame["opportunity_id"]) == ["D", "E"]
-    assert list(frame["win_probability"]) == list(fallback.rates.probability(deals["stage"]))
+    assert list(frame["win_probability"]) == list(fallback.rates.probability(deals))
     assert frame["slip_probability"].iloc[1] == 1.0  # past its close date: already slipped
     assert set(frame["model_name"]) == {"stage_win_rates"}
     assert set(frame["model_version"]) == {"2024-07-01-3deals"}
