@@ -232,6 +232,9 @@ def main() -> None:
     print(f"{'method':<16}{'nights':>7}{'mean AUC':>10}{'EV/won':>8}{'if calibrated, 5-95%':>24}")
     for method in METHODS:
         scored = deals[deals[method].notna()]
+        if scored.empty:  # every night was below the minimum: no model, no reference
+            print(f"{method:<16}{0:>7}  (no night had it)")
+            continue
         low, high = chance_range(scored, method)
         ratio = (scored[method] * scored["amount"]).sum() / scored["won_amount"].sum()
         print(f"{method:<16}{scored['night'].nunique():>7}{table[f'AUC {method}'].mean():>10.3f}"

@@ -37,8 +37,8 @@ def gate(
     Calibration passes under the limit (or what chance gives a calibrated model on these
     snapshots), or when no worse than the stage win rates' on the same snapshots: a
     refused first model leaves the night to them, and refusing a model for calibration
-    only to publish something calibrated worse is no protection. On open nights the
-    stage rates overstated the amount then won 1.45-1.72 times (docs/deal-scoring.md)."""
+    only to publish something calibrated worse is no protection (docs/deal-scoring.md,
+    "Deals open on a night")."""
     champion_auc = None
     if champion is not None:
         from ml.metrics import classification_metrics
