@@ -100,7 +100,8 @@ class ForecastConfig:
     # Conformal intervals: pool normalised residuals over horizon steps until this many.
     min_calibration_residuals: int = 30
 
-    # Pipeline: stage win rates shrink toward the overall rate with this many pseudo-deals.
+    # Pipeline: stage win rates (by value) shrink toward the overall rate with this many
+    # pseudo-deals of the average amount.
     win_rate_prior_deals: float = 10.0
 
     # Registry (read by ml.forecasting.steps): retrain when the champion is this

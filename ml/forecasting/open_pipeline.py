@@ -9,9 +9,13 @@ deals at their stage have been won.
   valid then) is not a closed stage. Amount and close date are the ones recorded at
   that time, so a re-run for a past date sees the pipeline as it was.
 - **Win probability** is the given per-opportunity value when supplied; otherwise the
-  historical win rate of the stage it is in: among deals *closed by the forecast date*
-  that passed through the stage, the share won, shrunk toward the overall win rate with
-  ``win_rate_prior_deals`` pseudo-deals so a rarely seen stage does not swing to 0 or 1.
+  historical win rate of the stage it is in, by value: among deals *closed by the
+  forecast date* that passed through the stage, the share of their amount that was won
+  (a deal without an amount counts as one of the median amount), shrunk toward the
+  overall rate with ``win_rate_prior_deals`` pseudo-deals of the average amount so a
+  rarely seen stage does not swing to 0 or 1. By value, because the largest deals lose
+  more often: a count rate times the amount overstated the open pipeline's won revenue
+  in the backtest (docs/deal-scoring.md, "The forecast uses it").
 - **Expected close period** is the period holding the close date; a close date already
   past counts in the first period (the deal is late, not lost). Without a close date
   (some CRMs, e.g. the Maven export, have none for open deals) it is the forecast date
@@ -122,18 +126,30 @@ def _stage_win_rates(
 ) -> tuple[dict[str, float], float]:
     closed_at = pd.to_datetime(opps["closed_at"])
     done = opps[opps["is_closed"].fillna(False).astype(bool) & (closed_at < cutoff)]
-    won = done["is_won"].fillna(False).astype(bool)
-    prior = float(won.mean()) if len(done) else 0.5  # no closed deal yet: uninformative
+    if done.empty:
+        return {}, 0.5  # no closed deal yet: uninformative
+    won = done["is_won"].fillna(False).astype(bool).to_numpy()
+    amount = pd.to_numeric(done["amount_in_default_currency"], errors="coerce")
+    known = amount[amount > 0]
+    weight = amount.where(amount > 0, float(known.median()) if len(known) else 1.0)
+    prior = float((won * weight).sum() / weight.sum())
     visits = history[history["opportunity_id"].isin(done.index) & ~history["stage"].isin(closed)]
     visits = visits.drop_duplicates(["opportunity_id", "stage"])
-    outcome = won.reindex(visits["opportunity_id"]).to_numpy()
+    visit_weight = weight.reindex(visits["opportunity_id"]).to_numpy()
+    visit_won = pd.Series(won, index=done.index).reindex(visits["opportunity_id"]).to_numpy()
     table = (
-        pd.DataFrame({"stage": visits["stage"].to_numpy(), "won": outcome})
-        .groupby("stage")["won"]
-        .agg(["sum", "count"])
+        pd.DataFrame(
+            {
+                "stage": visits["stage"].to_numpy(),
+                "won": visit_won * visit_weight,
+                "weight": visit_weight,
+            }
+        )
+        .groupby("stage")[["won", "weight"]]
+        .sum()
     )
-    k = config.win_rate_prior_deals
-    return ((table["sum"] + k * prior) / (table["count"] + k)).to_dict(), prior
+    k = config.win_rate_prior_deals * float(weight.mean())
+    return ((table["won"] + k * prior) / (table["weight"] + k)).to_dict(), prior
 
 
 def _open_at(
