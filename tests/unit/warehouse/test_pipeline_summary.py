@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ml.cli.run import _print_warehouse
+from ml.cli.run import _print_deals_at_risk, _print_warehouse
 from ml.settings import load_settings
 from ml.warehouse import summary
 from ml.warehouse.pipeline_summary import read_waterfall
@@ -183,3 +183,19 @@ def test_a_quarter_without_pipeline_has_no_waterfall(home):
         # the month grain holds May's one row (O1, unchanged)
         may = read_waterfall(con, NIGHT, grain="month")
     assert (may.period_start, may.start, may.end) == (date(2024, 5, 1), (100.0, 1), (100.0, 1))
+
+
+def test_a_deal_scored_by_the_stage_win_rates_says_what_they_know(caplog):
+    caplog.set_level(logging.INFO, logger="salespipe")
+    against = {"positive": [], "negative": [{"label": "Time in stage vs usual", "value": "2.4"}]}
+    nothing = {"positive": [{"label": "Stage", "value": "proposal"}], "negative": []}
+    rows = [
+        ("O1", 0.18, 1.0, "stage_win_rate", 6970.0, json.dumps(against)),
+        ("O2", 0.67, 1.0, "stage_win_rate", 8220.0, json.dumps(nothing)),
+    ]
+    _print_deals_at_risk(rows, NIGHT)
+    assert caplog.messages[-2:] == [
+        "  O1: slip 100%, win 18%, amount 6,970; against it: Time in stage vs usual 2.4",
+        "  O2: slip 100%, win 67%, amount 8,220; against it: none stood out (scored by the "
+        "stage win rates, which know only its stage and time in it: no deal model in use)",
+    ]
