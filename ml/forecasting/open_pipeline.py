@@ -36,6 +36,7 @@ import pandas as pd
 from ml.forecasting import calendar
 from ml.forecasting.config import GRAINS, ForecastConfig
 from ml.forecasting.features import TOTAL, SeriesSet
+from ml.modelling.weights import by_amount
 
 PIPELINE_COLUMNS = ["segment", "grain", "period_start", "period_end", "existing_pipeline"]
 _DEFAULT_DAYS_TO_CLOSE = 30.0  # no won deal to learn from at all
@@ -129,9 +130,7 @@ def _stage_win_rates(
     if done.empty:
         return {}, 0.5  # no closed deal yet: uninformative
     won = done["is_won"].fillna(False).astype(bool).to_numpy()
-    amount = pd.to_numeric(done["amount_in_default_currency"], errors="coerce")
-    known = amount[amount > 0]
-    weight = amount.where(amount > 0, float(known.median()) if len(known) else 1.0)
+    weight = pd.Series(by_amount(done["amount_in_default_currency"]), index=done.index)
     prior = float((won * weight).sum() / weight.sum())
     visits = history[history["opportunity_id"].isin(done.index) & ~history["stage"].isin(closed)]
     visits = visits.drop_duplicates(["opportunity_id", "stage"])

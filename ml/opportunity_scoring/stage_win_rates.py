@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ml.modelling.weights import by_amount
+
 TIME_IN_STAGE = "days_in_stage_vs_median"
 AMOUNT = "amount_in_default_currency"
 # Upper bound of each band of days in the stage over the stage's median, and its name.
@@ -44,14 +46,9 @@ def time_band(deals: pd.DataFrame) -> pd.Series:
 
 
 def value_weight(deals: pd.DataFrame) -> np.ndarray:
-    """Each snapshot's weight: its amount; the median positive amount where the amount is
-    missing or not positive (1 for all when no amount is known)."""
-    if AMOUNT not in deals.columns:
-        return np.ones(len(deals))
-    amount = pd.to_numeric(deals[AMOUNT], errors="coerce").to_numpy(dtype=float)
-    known = amount[np.isfinite(amount) & (amount > 0)]
-    typical = float(np.median(known)) if len(known) else 1.0
-    return np.where(np.isfinite(amount) & (amount > 0), amount, typical)
+    """Each snapshot's weight (:func:`ml.modelling.weights.by_amount`; 1 for all without
+    an amount column)."""
+    return by_amount(deals[AMOUNT]) if AMOUNT in deals.columns else np.ones(len(deals))
 
 
 @dataclass(frozen=True)
