@@ -175,8 +175,8 @@ def _print_deals_at_risk(rows: list[tuple] | None, business_date: date) -> None:
     for deal, win, slip, method, amount, factors in rows:
         against = json.loads(factors)["negative"]
         reasons = "; ".join(f"{f['label']} {f['value']}" for f in against) or (
-            "none stood out (scored by the stage win rates, which know only its stage and "
-            "time in it: no deal model in use)"
+            "none stood out (scored by the stage win rates, which know only its stage, time "
+            "in it and amount: no deal model in use)"
             if method == "stage_win_rate"
             else "none stood out"
         )

@@ -44,8 +44,9 @@ class OpportunityScoringConfig:
     min_auc: float = 0.55
     retrain_every_days: int = 7
     # The stage win rates (stage_win_rates.py): each stage's rate is shrunk to the overall
-    # rate, and each band of time in stage to its stage's, with this many pseudo-deals of
-    # the average deal's weight; with no closed deal at all the overall rate is this default.
+    # rate, each band of time in stage to its stage's and each amount band to its time
+    # band's, with this many pseudo-deals of the average deal's weight; with no closed
+    # deal at all the overall rate is this default.
     pseudo_deals: int = 20
     default_win_rate: float = 0.25
     top_factors: int = 3

@@ -10,8 +10,9 @@
   as-of date plus the median days deals in its stage took to close, and never on or
   before the close date it is expected to miss;
 - ``top_factors``: JSON, the top positive and negative factors in words (exact
-  contributions for a model; for the fallback, the stage against the overall rate and
-  the time in stage against the stage's rate, which add up to the deal's log-odds);
+  contributions for a model; for the fallback, the stage against the overall rate, the
+  time in stage against the stage's rate and the amount against that, which add up to
+  the deal's log-odds);
 - ``scoring_method``: ``model`` (a champion scored) or ``stage_win_rate`` (below
   Einstein's minimum of won and lost deals, or before a first champion).
 """
@@ -35,6 +36,7 @@ from ml.opportunity_scoring.features import (
     sufficiency,
 )
 from ml.opportunity_scoring.stage_win_rates import (
+    AMOUNT,
     TIME_IN_STAGE,
     StageWinRates,
     fit_stage_win_rates,
@@ -95,24 +97,29 @@ def score_with_model(
 
 
 def stage_rate_factors(deals: pd.DataFrame, rates: StageWinRates, top: int) -> np.ndarray:
-    """Up to two factors per deal, exact in log-odds: its stage (the stage's rate against
-    the overall rate) and its time in the stage (its band's rate against the stage's)."""
-    stage_p, band_p = rates.stage_and_band(deals)
+    """Up to three factors per deal, exact in log-odds: its stage (the stage's rate against
+    the overall rate), its time in the stage (the time band's rate against the stage's)
+    and its amount (the amount band's rate against the time band's)."""
+    stage_p, band_p, amount_p = rates.levels(deals)
     overall = _logit(np.full(len(deals), rates.overall))
-    contributions = np.column_stack([_logit(stage_p) - overall, _logit(band_p) - _logit(stage_p)])
+    contributions = np.column_stack(
+        [_logit(stage_p) - overall, _logit(band_p) - _logit(stage_p),
+         _logit(amount_p) - _logit(band_p)]
+    )  # fmt: skip
     shown = pd.DataFrame({"stage": deals["stage"].astype(str).to_numpy(),
-                          TIME_IN_STAGE: _time_in_stage(deals)})  # fmt: skip
+                          TIME_IN_STAGE: _column(deals, TIME_IN_STAGE, 1),
+                          AMOUNT: _column(deals, AMOUNT, 0)})  # fmt: skip
     long = top_factor_rows(
-        contributions, shown, ["stage", TIME_IN_STAGE], top, overall + contributions.sum(axis=1),
-        readable_name,
+        contributions, shown, ["stage", TIME_IN_STAGE, AMOUNT], top,
+        overall + contributions.sum(axis=1), readable_name,
     )  # fmt: skip
     return factors_json(long, len(deals))
 
 
-def _time_in_stage(deals: pd.DataFrame) -> np.ndarray:
-    if TIME_IN_STAGE not in deals.columns:
+def _column(deals: pd.DataFrame, column: str, decimals: int) -> np.ndarray:
+    if column not in deals.columns:
         return np.full(len(deals), np.nan)
-    return np.round(pd.to_numeric(deals[TIME_IN_STAGE], errors="coerce").to_numpy(float), 1)
+    return np.round(pd.to_numeric(deals[column], errors="coerce").to_numpy(float), decimals)
 
 
 def opportunity_scores_frame(

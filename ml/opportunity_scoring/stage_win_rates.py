@@ -2,21 +2,24 @@
 first champion, and the reference a deal model must beat at the gate.
 
 A deal's rate is the share of the *amount* that was won among the mature closed deals
-like it: in the same stage, and in the same band of time in that stage against the
-stage's usual (median) time. Each choice answers what the deals open on past nights
-showed (docs/deal-scoring.md, "The stage win rates"):
+like it: in the same stage, the same band of time in that stage against the stage's
+usual (median) time, and the same band of amount. Each choice answers what the deals
+open on past nights showed (docs/deal-scoring.md, "The stage win rates, by value"):
 
 - **every snapshot counts**, not each deal once: a deal that lingers in a stage is open
   on more nights, and lingering deals lose more;
 - **time in stage** splits each stage in three bands (:data:`TIME_BANDS`), so a deal
   stuck for twice its stage's usual time is not priced like a fresh one;
-- **by value** ("win rate by value", as sales teams quote it): the largest deals lose
-  more often, so a count rate times the amount overstated the open pipeline's value 1.4
-  to 1.6 times on 8,000-lead data sets. A deal with no amount counts as a deal of the
-  median amount, so an export without amounts still gets count rates.
+- **by value** ("win rate by value", as sales teams quote it), **within bands of
+  amount** (:data:`AMOUNT_QUANTILES`): the largest deals lose more often, so a count
+  rate times the amount overstated the open pipeline's value 1.36-1.68 times on the
+  8,000-lead data sets; by value alone, the rate of a small deal was the rate of the
+  stage's largest, and the bands keep each deal's probability near its own. A deal with
+  no amount weighs as the median deal and has no amount band.
 
-Each stage's rate is shrunk towards the overall rate, and each band's towards its
-stage's, with ``pseudo`` pseudo-deals of the average deal's weight.
+Each stage's rate is shrunk towards the overall rate, each time band's towards its
+stage's, and each amount band's towards its time band's, with ``pseudo`` pseudo-deals
+of the average deal's weight.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ AMOUNT = "amount_in_default_currency"
 # Upper bound of each band of days in the stage over the stage's median, and its name.
 TIME_BANDS = ((1.0, "within the usual time"), (2.0, "up to twice the usual time"),
               (np.inf, "over twice the usual time"))  # fmt: skip
+# The amount bands' bounds, as quantiles of the fitted snapshots' amounts: the top 5%
+# on its own, where the largest deals are.
+AMOUNT_QUANTILES = (0.5, 0.8, 0.95)
 
 
 def time_band(deals: pd.DataFrame) -> pd.Series:
@@ -45,6 +51,17 @@ def time_band(deals: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(np.isnan(ratio), None, band), index=deals.index, dtype=object)
 
 
+def amount_band(deals: pd.DataFrame, bounds: tuple[float, ...]) -> pd.Series:
+    """Each deal's amount band: how many of ``bounds`` its amount exceeds ("0".."3"),
+    None without a positive amount."""
+    if AMOUNT not in deals.columns:
+        return pd.Series([None] * len(deals), index=deals.index, dtype=object)
+    amount = pd.to_numeric(deals[AMOUNT], errors="coerce").to_numpy(dtype=float)
+    band = np.searchsorted(np.asarray(bounds, dtype=float), amount, side="left").astype(str)
+    known = np.isfinite(amount) & (amount > 0)
+    return pd.Series(np.where(known, band, None), index=deals.index, dtype=object)
+
+
 def value_weight(deals: pd.DataFrame) -> np.ndarray:
     """Each snapshot's weight (:func:`ml.modelling.weights.by_amount`; 1 for all without
     an amount column)."""
@@ -53,24 +70,39 @@ def value_weight(deals: pd.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StageWinRates:
-    """Rates by value: ``overall``, per stage, and per ``"stage|band"``."""
+    """Rates by value: ``overall``, per stage, per ``"stage|time band"`` and per
+    ``"stage|time band|amount band"`` (time band empty where unknown); the amount bands'
+    ``amount_bounds``."""
 
     overall: float
     stages: dict[str, float]
     bands: dict[str, float]
+    amounts: dict[str, float]
+    amount_bounds: tuple[float, ...]
     deals: int
 
-    def stage_and_band(self, deals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Each deal's stage rate, and its band's rate (the stage's where the band is
-        unknown or was never seen)."""
-        stage_rate = deals["stage"].astype(str).map(self.stages).fillna(self.overall)
-        keys = deals["stage"].astype(str) + "|" + time_band(deals).fillna("")
-        band_rate = keys.map(self.bands).fillna(stage_rate)
-        return stage_rate.to_numpy(dtype=float), band_rate.to_numpy(dtype=float)
+    def levels(self, deals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each deal's stage rate, time band rate and amount band rate; a level unknown
+        or never seen takes the rate of the level above."""
+        stage = deals["stage"].astype(str)
+        stage_rate = stage.map(self.stages).fillna(self.overall)
+        band_key = stage + "|" + time_band(deals).fillna("")
+        band_rate = band_key.map(self.bands).fillna(stage_rate)
+        amount_key = band_key + "|" + amount_band(deals, self.amount_bounds).fillna("")
+        amount_rate = amount_key.map(self.amounts).fillna(band_rate)
+        return (stage_rate.to_numpy(dtype=float), band_rate.to_numpy(dtype=float),
+                amount_rate.to_numpy(dtype=float))  # fmt: skip
 
     def probability(self, deals: pd.DataFrame) -> np.ndarray:
         """The win probability of ``deals`` (``opportunity_features`` rows)."""
-        return self.stage_and_band(deals)[1]
+        return self.levels(deals)[2]
+
+
+def _shrunk(frame: pd.DataFrame, keys: list[str], prior: pd.Series, weight: float) -> pd.Series:
+    """``frame``'s rate per ``keys`` group, shrunk towards its rows' ``prior``."""
+    grouped = frame.assign(prior=prior).groupby(keys)
+    sums = grouped[["won", "weight"]].sum()
+    return (sums["won"] + weight * grouped["prior"].first()) / (sums["weight"] + weight)
 
 
 def fit_stage_win_rates(
@@ -80,23 +112,36 @@ def fit_stage_win_rates(
     deals; ``default`` overall when no row is labelled."""
     labelled = rows.dropna(subset=[label])
     if labelled.empty:
-        return StageWinRates(default, {}, {}, 0)
+        return StageWinRates(default, {}, {}, {}, (), 0)
     weight = value_weight(labelled)
-    won = labelled[label].to_numpy(dtype=float) * weight
     deals = labelled["opportunity_id"].to_numpy()
     prior_weight = pseudo * float(pd.Series(weight).groupby(deals).sum().mean())
-    overall = float(won.sum() / weight.sum())
-    stage = labelled["stage"].astype(str).to_numpy()
-    frame = pd.DataFrame({"stage": stage, "band": time_band(labelled).to_numpy(),
-                          "won": won, "weight": weight})  # fmt: skip
-    per_stage = frame.groupby("stage")[["won", "weight"]].sum()
-    stages = (per_stage["won"] + prior_weight * overall) / (per_stage["weight"] + prior_weight)
-    per_band = frame.dropna(subset=["band"]).groupby(["stage", "band"])[["won", "weight"]].sum()
-    stage_rate = stages.reindex(per_band.index.get_level_values("stage")).to_numpy()
-    bands = (per_band["won"] + prior_weight * stage_rate) / (per_band["weight"] + prior_weight)
+    known = labelled[AMOUNT] if AMOUNT in labelled.columns else pd.Series(dtype=float)
+    known = pd.to_numeric(known, errors="coerce")
+    known = known[known > 0]
+    bounds = tuple(float(q) for q in np.quantile(known, AMOUNT_QUANTILES)) if len(known) else ()
+    frame = pd.DataFrame({
+        "stage": labelled["stage"].astype(str).to_numpy(),
+        "band": time_band(labelled).fillna("").to_numpy(),
+        "amount": amount_band(labelled, bounds).fillna("").to_numpy(),
+        "won": labelled[label].to_numpy(dtype=float) * weight,
+        "weight": weight,
+    })  # fmt: skip
+    overall = float(frame["won"].sum() / frame["weight"].sum())
+    stages = _shrunk(frame, ["stage"], pd.Series(overall, index=frame.index), prior_weight)
+    stage_rate = frame["stage"].map(stages)
+    timed = frame["band"] != ""
+    bands = _shrunk(frame[timed], ["stage", "band"], stage_rate[timed], prior_weight)
+    band_rate = (frame["stage"] + "|" + frame["band"]).map(
+        {f"{s}|{b}": v for (s, b), v in bands.items()}
+    ).fillna(stage_rate)  # fmt: skip
+    sized = frame["amount"] != ""
+    amounts = _shrunk(frame[sized], ["stage", "band", "amount"], band_rate[sized], prior_weight)
     return StageWinRates(
         overall,
         {str(k): float(v) for k, v in stages.items()},
         {f"{s}|{b}": float(v) for (s, b), v in bands.items()},
+        {f"{s}|{b}|{a}": float(v) for (s, b, a), v in amounts.items()},
+        bounds,
         int(pd.unique(deals).size),
     )

@@ -1,5 +1,5 @@
-"""The stage win rates, by hand on small frames: bands of time in stage, weights by
-value, shrinkage, and the factors the fallback gives a rep."""
+"""The stage win rates, by hand on small frames: bands of time in stage and of amount,
+weights by value, shrinkage, and the factors the fallback gives a rep."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ml.opportunity_scoring.features import WON
 from ml.opportunity_scoring.score import stage_rate_factors
 from ml.opportunity_scoring.stage_win_rates import (
     StageWinRates,
+    amount_band,
     fit_stage_win_rates,
     time_band,
     value_weight,
@@ -71,12 +72,30 @@ def test_shrinkage_is_in_deals_of_the_average_deals_value():
     assert rates.bands[f"x|{USUAL}"] == pytest.approx((200 + prior * stage_x) / (1000 + prior))
 
 
-def test_a_band_never_seen_takes_its_stages_rate_and_a_stage_never_seen_the_overall():
-    rates = StageWinRates(0.3, {"x": 0.2}, {f"x|{USUAL}": 0.4}, 3)
-    deals = pd.DataFrame({"stage": ["x", "x", "x", "z"],
-                          "days_in_stage_vs_median": [0.5, 3.0, None, 0.5]})  # fmt: skip
-    assert rates.probability(deals).tolist() == [0.4, 0.2, 0.2, 0.3]
-    assert rates.probability(deals[["stage"]]).tolist() == [0.2, 0.2, 0.2, 0.3]
+def test_amount_bands_are_by_quantile_and_under_their_time_band():
+    rates = fit_stage_win_rates(rows(), WON, pseudo=0, default=0.25)
+    # amounts over the six snapshots: 100, 100, 800, 800, 800, 200
+    assert rates.amount_bounds == pytest.approx(tuple(np.quantile([100, 100, 800, 800, 800, 200],
+                                                                  [0.5, 0.8, 0.95])))  # fmt: skip
+    # bounds 500, 800, 800: 800 exceeds only the first (a bound is in the band below it)
+    assert amount_band(rows(), rates.amount_bounds).tolist() == ["0", "0", "1", "1", "1", "0"]
+    assert amount_band(pd.DataFrame({"amount_in_default_currency": [None, 0.0]}), (1.0,)).tolist() \
+        == [None, None]  # fmt: skip
+    assert rates.amounts == pytest.approx(
+        {f"x|{USUAL}|0": 1.0, f"x|{USUAL}|1": 0.0, f"x|{OVER}|1": 0.0, f"y|{TWICE}|0": 1.0}
+    )
+    # by value within the stage, the small won deals are priced apart from the large lost one
+    assert rates.probability(rows().iloc[[0, 2]]).tolist() == [1.0, 0.0]
+
+
+def test_a_level_never_seen_takes_the_rate_of_the_level_above():
+    rates = StageWinRates(0.3, {"x": 0.2}, {f"x|{USUAL}": 0.4}, {f"x|{USUAL}|1": 0.1, "x||1": 0.5},
+                          (1000.0,), 3)  # fmt: skip
+    deals = pd.DataFrame({"stage": ["x", "x", "x", "z", "x", "x"],
+                          "days_in_stage_vs_median": [0.5, 3.0, None, 0.5, 0.5, None],
+                          "amount_in_default_currency": [10, 10, 10, 10, 5000, 5000]})  # fmt: skip
+    assert rates.probability(deals).tolist() == [0.4, 0.2, 0.2, 0.3, 0.1, 0.5]
+    assert rates.probability(deals[["stage"]]).tolist() == [0.2] * 3 + [0.3] + [0.2] * 2
 
 
 def test_without_a_labelled_row_every_deal_gets_the_default():
@@ -89,16 +108,19 @@ def logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def test_the_fallback_gives_the_stage_and_the_time_in_it_as_factors_that_add_up():
-    rates = StageWinRates(0.5, {"x": 0.6}, {f"x|{OVER}": 0.3}, 10)
-    deals = pd.DataFrame({"stage": ["x", "x"], "days_in_stage_vs_median": [2.54, 0.5]})
+def test_the_fallback_gives_stage_time_in_it_and_amount_as_factors_that_add_up():
+    rates = StageWinRates(0.5, {"x": 0.6}, {f"x|{OVER}": 0.3}, {f"x|{OVER}|1": 0.4}, (1000.0,), 10)
+    deals = pd.DataFrame({"stage": ["x", "x"], "days_in_stage_vs_median": [2.54, 0.5],
+                          "amount_in_default_currency": [1500.0, 200.0]})  # fmt: skip
     lingering, fresh = (json.loads(d) for d in stage_rate_factors(deals, rates, top=3))
-    [stage] = lingering["positive"]
+    amount, stage = lingering["positive"]  # by impact: 0.405 for the stage, 0.442
     [time_in_stage] = lingering["negative"]
     assert (stage["label"], stage["value"]) == ("Stage", "x")
     assert (time_in_stage["label"], time_in_stage["value"]) == ("Time in stage vs usual", "2.5")
+    assert (amount["label"], amount["value"]) == ("Amount", "1500")
     assert stage["impact"] == pytest.approx(logit(0.6) - logit(0.5), abs=1e-4)
-    assert stage["impact"] + time_in_stage["impact"] == pytest.approx(logit(0.3), abs=2e-4)
-    assert time_in_stage["probability_effect"] == pytest.approx(0.3 - 0.6, abs=1e-4)
-    # its band never seen: the stage alone
+    assert amount["impact"] == pytest.approx(logit(0.4) - logit(0.3), abs=1e-4)
+    total = stage["impact"] + time_in_stage["impact"] + amount["impact"]
+    assert total == pytest.approx(logit(0.4), abs=3e-4)
+    # its time band and amount band never seen: the stage alone
     assert fresh["negative"] == [] and [f["label"] for f in fresh["positive"]] == ["Stage"]

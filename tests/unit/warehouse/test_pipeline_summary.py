@@ -197,5 +197,6 @@ def test_a_deal_scored_by_the_stage_win_rates_says_what_they_know(caplog):
     assert caplog.messages[-2:] == [
         "  O1: slip 100%, win 18%, amount 6,970; against it: Time in stage vs usual 2.4",
         "  O2: slip 100%, win 67%, amount 8,220; against it: none stood out (scored by the "
-        "stage win rates, which know only its stage and time in it: no deal model in use)",
+        "stage win rates, which know only its stage, time in it and amount: no deal model "
+        "in use)",
     ]
