@@ -99,8 +99,8 @@ def one_night(
     reason = insufficient(*sufficiency(rows), config)
     if reason and not every_night:  # it scores with the stage win rates: no model to judge
         raise ValueError(reason)
+    open_deals = seen[seen["as_of_date"] == pd.Timestamp(night)].reset_index(drop=True)
     if reason:
-        open_deals = seen[seen["as_of_date"] == pd.Timestamp(night)].reset_index(drop=True)
         fallback = fit_stage_fallback(rows, night, config.pseudo_deals, config.default_win_rate)
         stage_p = fallback.rates.probability(open_deals)
         scored = open_deals[["opportunity_id", "amount_in_default_currency"]].assign(
@@ -125,7 +125,6 @@ def one_night(
     decision = gate(
         None, holdout=holdout, judged=judged, probability=best.holdout_probability, config=config
     )
-    open_deals = seen[seen["as_of_date"] == pd.Timestamp(night)].reset_index(drop=True)
     stage_p = stage.probability(open_deals)
     model_p = best.model.predict_proba(model_inputs(open_deals, spec))
     leakage = NOT_FEATURES | {WON, SLIPPED}

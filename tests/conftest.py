@@ -3,6 +3,7 @@ shared night (``shared_night``, see tests/nights.py) is built once per session."
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -109,6 +110,7 @@ TESTS_ROOT = Path(__file__).parent
 SESSION_FIXTURE_FOLDERS = ("browser", "deploy", "serving", "unit/forecasting")
 
 
+@functools.cache  # asked for every test, by collection and by the scheduler
 def uses_shared_night(path: Path) -> bool:
     """A module that names the shared night, or whose folder's conftest does."""
     conftest = path.parent / "conftest.py"

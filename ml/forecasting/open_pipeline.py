@@ -129,13 +129,13 @@ def _stage_win_rates(
     done = opps[opps["is_closed"].fillna(False).astype(bool) & (closed_at < cutoff)]
     if done.empty:
         return {}, 0.5  # no closed deal yet: uninformative
-    won = done["is_won"].fillna(False).astype(bool).to_numpy()
+    won = done["is_won"].fillna(False).astype(bool)
     weight = pd.Series(by_amount(done["amount_in_default_currency"]), index=done.index)
     prior = float((won * weight).sum() / weight.sum())
     visits = history[history["opportunity_id"].isin(done.index) & ~history["stage"].isin(closed)]
     visits = visits.drop_duplicates(["opportunity_id", "stage"])
     visit_weight = weight.reindex(visits["opportunity_id"]).to_numpy()
-    visit_won = pd.Series(won, index=done.index).reindex(visits["opportunity_id"]).to_numpy()
+    visit_won = won.reindex(visits["opportunity_id"]).to_numpy(dtype=float)
     table = (
         pd.DataFrame(
             {

@@ -52,15 +52,22 @@ def time_band(deals: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(np.isnan(ratio), None, band), index=deals.index, dtype=object)
 
 
+def _positive_amounts(deals: pd.DataFrame) -> np.ndarray:
+    """Each deal's amount, NaN where it is missing or not positive (or no column)."""
+    if AMOUNT not in deals.columns:
+        return np.full(len(deals), np.nan)
+    amount = pd.to_numeric(deals[AMOUNT], errors="coerce").to_numpy(dtype=float)
+    return np.where(np.isfinite(amount) & (amount > 0), amount, np.nan)
+
+
 def amount_band(deals: pd.DataFrame, bounds: tuple[float, ...]) -> pd.Series:
     """Each deal's amount band: how many of ``bounds`` its amount exceeds ("0".."3"),
     None without a positive amount."""
-    if AMOUNT not in deals.columns:
-        return pd.Series([None] * len(deals), index=deals.index, dtype=object)
-    amount = pd.to_numeric(deals[AMOUNT], errors="coerce").to_numpy(dtype=float)
-    band = np.searchsorted(np.asarray(bounds, dtype=float), amount, side="left").astype(str)
-    known = np.isfinite(amount) & (amount > 0)
-    return pd.Series(np.where(known, band, None), index=deals.index, dtype=object)
+    amount = _positive_amounts(deals)
+    band = np.searchsorted(np.asarray(bounds, dtype=float), amount, side="left")
+    labels = band.astype(str).astype(object)
+    labels[np.isnan(amount)] = None
+    return pd.Series(labels, index=deals.index, dtype=object)
 
 
 def value_weight(deals: pd.DataFrame) -> np.ndarray:
@@ -117,9 +124,8 @@ def fit_stage_win_rates(
     weight = value_weight(labelled)
     deals = labelled["opportunity_id"].to_numpy()
     prior_weight = pseudo * float(pd.Series(weight).groupby(deals).sum().mean())
-    known = labelled[AMOUNT] if AMOUNT in labelled.columns else pd.Series(dtype=float)
-    known = pd.to_numeric(known, errors="coerce")
-    known = known[known > 0]
+    known = _positive_amounts(labelled)
+    known = known[~np.isnan(known)]
     bounds = tuple(float(q) for q in np.quantile(known, AMOUNT_QUANTILES)) if len(known) else ()
     frame = pd.DataFrame({
         "stage": labelled["stage"].astype(str).to_numpy(),
